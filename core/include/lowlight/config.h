@@ -31,6 +31,9 @@ int64_t parameter_count(const ModelConfig& config);
 // Multiply-accumulates per megapixel of input, convolutions only (pooling and element-wise work excluded).
 double macs_per_megapixel(const ModelConfig& config);
 
+// Width of the squeeze layer in channel attention and SKFF for a stream of `channels`.
+int squeeze_channels(int channels, const ModelConfig& config);
+
 // Input sides are padded to a multiple of this (2^(streams-1)).
 int size_multiple(const ModelConfig& config);
 

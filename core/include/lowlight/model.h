@@ -25,7 +25,7 @@ struct UpSampleImpl : torch::nn::Module {
 TORCH_MODULE(UpSample);
 
 struct ChannelAttentionImpl : torch::nn::Module {
-  ChannelAttentionImpl(int channels, int reduction);
+  ChannelAttentionImpl(int channels, const ModelConfig& config);
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Conv2d squeeze{nullptr}, excite{nullptr};
 };
@@ -65,19 +65,28 @@ struct ResampleImpl : torch::nn::Module {
 };
 TORCH_MODULE(Resample);
 
+// Module names inside an MRB (stream i has C*2^i channels at 1/2^i scale):
+//   down{i}        stream i -> i+1, builds the pyramid
+//   dau1_{i}       first dual attention unit of stream i
+//   x{j}to{i}      resampling of stream j feeding stream i's SKFF
+//   skff{i}        fusion of all streams at stream i's scale
+//   dau2_{i}       second dual attention unit of stream i
+//   up{i}          stream i -> full resolution (i >= 1)
+//   final_skff, conv
+// With keras_last_skff the second stream's second half never reaches the output, so (as in the Keras
+// graph) its x*to1, skff1, dau2_1 and up1 do not exist.
 struct MRBImpl : torch::nn::Module {
   explicit MRBImpl(const ModelConfig& config);
   torch::Tensor forward(const torch::Tensor& x);
   ModelConfig config;
-  torch::nn::ModuleList down{nullptr};   // down[i]: stream i -> i+1 (builds the pyramid)
-  torch::nn::ModuleList dau1{nullptr};   // per stream
-  torch::nn::ModuleDict exchange{nullptr};  // "j_to_i": resampling feeding stream i's SKFF
-  torch::nn::ModuleList skff{nullptr};   // per stream
-  torch::nn::ModuleList dau2{nullptr};   // per stream
-  torch::nn::ModuleList up{nullptr};     // up[i-1]: stream i -> full resolution
+  std::vector<DownSample> down;
+  std::vector<DualAttention> dau1, dau2;        // per stream; dau2[i] empty when unused
+  std::vector<std::vector<Resample>> exchange;  // exchange[i][j]: stream j -> i (empty for j == i)
+  std::vector<SKFF> skff;                       // per stream; empty when unused
+  std::vector<Resample> up;                     // up[i]: stream i -> full (up[0] empty)
   SKFF final_skff{nullptr};
   torch::nn::Conv2d conv{nullptr};
-  std::vector<bool> used;                // which streams' second half feeds the output
+  std::vector<int> final_inputs;                // which stream feeds each final SKFF input
 };
 TORCH_MODULE(MRB);
 

@@ -1,0 +1,193 @@
+// MIRNet modules (see model.h for the names that become safetensors keys).
+#include "lowlight/model.h"
+
+#include <algorithm>
+
+#include "lowlight/error.h"
+
+namespace lowlight {
+namespace F = torch::nn::functional;
+namespace {
+
+torch::nn::Conv2d conv(int in, int out, int kernel) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).padding(kernel / 2).bias(true));
+}
+
+torch::Tensor upsample2(const torch::Tensor& x) {
+  return F::interpolate(x, F::InterpolateFuncOptions()
+                               .scale_factor(std::vector<double>{2.0, 2.0})
+                               .mode(torch::kNearest)
+                               .recompute_scale_factor(false));
+}
+
+}  // namespace
+
+DownSampleImpl::DownSampleImpl(int channels)
+    : main1(register_module("main1", conv(channels, channels, 1))),
+      main2(register_module("main2", conv(channels, channels, 3))),
+      main3(register_module("main3", conv(channels, 2 * channels, 1))),
+      skip(register_module("skip", conv(channels, 2 * channels, 1))) {}
+
+torch::Tensor DownSampleImpl::forward(const torch::Tensor& x) {
+  auto m = torch::relu(main2(torch::relu(main1(x))));
+  m = main3(F::max_pool2d(m, F::MaxPool2dFuncOptions(2)));
+  return m + skip(F::max_pool2d(x, F::MaxPool2dFuncOptions(2)));
+}
+
+UpSampleImpl::UpSampleImpl(int channels)
+    : main1(register_module("main1", conv(channels, channels, 1))),
+      main2(register_module("main2", conv(channels, channels, 3))),
+      main3(register_module("main3", conv(channels, channels / 2, 1))),
+      skip(register_module("skip", conv(channels, channels / 2, 1))) {}
+
+torch::Tensor UpSampleImpl::forward(const torch::Tensor& x) {
+  auto m = torch::relu(main2(torch::relu(main1(x))));
+  return main3(upsample2(m)) + skip(upsample2(x));
+}
+
+ChannelAttentionImpl::ChannelAttentionImpl(int channels, const ModelConfig& config)
+    : squeeze(register_module("squeeze", conv(channels, squeeze_channels(channels, config), 1))),
+      excite(register_module("excite", conv(squeeze_channels(channels, config), channels, 1))) {}
+
+torch::Tensor ChannelAttentionImpl::forward(const torch::Tensor& x) {
+  auto s = x.mean({2, 3}, /*keepdim=*/true);
+  return x * torch::sigmoid(excite(torch::relu(squeeze(s))));
+}
+
+SpatialAttentionImpl::SpatialAttentionImpl(int kernel) : conv(register_module("conv", lowlight::conv(2, 1, kernel))) {}
+
+torch::Tensor SpatialAttentionImpl::forward(const torch::Tensor& x) {
+  // Keras order: channel max first, then channel mean.
+  auto maps = torch::cat({std::get<0>(x.max(1, /*keepdim=*/true)), x.mean(1, /*keepdim=*/true)}, 1);
+  return x * torch::sigmoid(conv(maps));
+}
+
+DualAttentionImpl::DualAttentionImpl(int channels, const ModelConfig& config)
+    : conv1(register_module("conv1", conv(channels, channels, 3))),
+      conv2(register_module("conv2", conv(channels, channels, 3))),
+      fuse(register_module("fuse", conv(2 * channels, channels, 1))),
+      ca(register_module("ca", ChannelAttention(channels, config))),
+      sa(register_module("sa", SpatialAttention(config.sa_kernel))) {}
+
+torch::Tensor DualAttentionImpl::forward(const torch::Tensor& x) {
+  auto f = conv2(torch::relu(conv1(x)));
+  return x + fuse(torch::cat({ca(f), sa(f)}, 1));
+}
+
+SKFFImpl::SKFFImpl(int channels, int inputs, const ModelConfig& config)
+    : squeeze(register_module("squeeze", conv(channels, squeeze_channels(channels, config), 1))),
+      select(register_module("select", torch::nn::ModuleList())),
+      softmax_over_channels(config.keras_softmax_channels) {
+  for (int i = 0; i < inputs; ++i) select->push_back(conv(squeeze_channels(channels, config), channels, 1));
+}
+
+torch::Tensor SKFFImpl::forward(const std::vector<torch::Tensor>& xs) {
+  auto sum = xs[0];
+  for (size_t i = 1; i < xs.size(); ++i) sum = sum + xs[i];
+  auto z = torch::relu(squeeze(sum.mean({2, 3}, /*keepdim=*/true)));
+  std::vector<torch::Tensor> scores;
+  for (size_t i = 0; i < xs.size(); ++i) scores.push_back(select[i]->as<torch::nn::Conv2d>()->forward(z));
+  torch::Tensor out;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    // Correct SKFF weighs the streams against each other; the Keras example normalised each descriptor
+    // over its own channels instead.
+    auto w = softmax_over_channels ? torch::softmax(scores[i], 1) : torch::Tensor();
+    if (!softmax_over_channels) {
+      if (i == 0) scores = torch::softmax(torch::stack(scores, 0), 0).unbind(0);
+      w = scores[i];
+    }
+    out = i == 0 ? xs[i] * w : out + xs[i] * w;
+  }
+  return out;
+}
+
+ResampleImpl::ResampleImpl(int channels, int from, int to) : steps(register_module("steps", torch::nn::Sequential())) {
+  for (int s = from; s < to; ++s) steps->push_back(DownSample(channels << s));
+  for (int s = from; s > to; --s) steps->push_back(UpSample(channels << s));
+}
+
+torch::Tensor ResampleImpl::forward(torch::Tensor x) { return steps->forward(x); }
+
+MRBImpl::MRBImpl(const ModelConfig& cfg) : config(cfg) {
+  const int S = cfg.streams, C = cfg.channels;
+  final_inputs.resize(S);
+  for (int k = 0; k < S; ++k) final_inputs[k] = (cfg.keras_last_skff && S > 2 && k == 1) ? S - 1 : k;
+  auto used = [&](int i) { return std::find(final_inputs.begin(), final_inputs.end(), i) != final_inputs.end(); };
+  for (int i = 0; i + 1 < S; ++i) down.push_back(register_module("down" + std::to_string(i), DownSample(C << i)));
+  exchange.resize(S, std::vector<Resample>(S, Resample(nullptr)));
+  dau2.resize(S, DualAttention(nullptr));
+  skff.resize(S, SKFF(nullptr));
+  up.resize(S, Resample(nullptr));
+  for (int i = 0; i < S; ++i) {
+    const std::string si = std::to_string(i);
+    dau1.push_back(register_module("dau1_" + si, DualAttention(C << i, cfg)));
+    if (!used(i)) continue;
+    for (int j = 0; j < S; ++j)
+      if (j != i) exchange[i][j] = register_module("x" + std::to_string(j) + "to" + si, Resample(C, j, i));
+    skff[i] = register_module("skff" + si, SKFF(C << i, S, cfg));
+    dau2[i] = register_module("dau2_" + si, DualAttention(C << i, cfg));
+    if (i > 0) up[i] = register_module("up" + si, Resample(C, i, 0));
+  }
+  final_skff = register_module("final_skff", SKFF(C, S, cfg));
+  conv = register_module("conv", lowlight::conv(C, C, 3));
+}
+
+torch::Tensor MRBImpl::forward(const torch::Tensor& x) {
+  const int S = config.streams;
+  std::vector<torch::Tensor> level(S), first(S), second(S);
+  level[0] = x;
+  for (int i = 0; i + 1 < S; ++i) level[i + 1] = down[i](level[i]);
+  for (int i = 0; i < S; ++i) first[i] = dau1[i](level[i]);
+  for (int i = 0; i < S; ++i) {
+    if (!skff[i]) continue;
+    std::vector<torch::Tensor> inputs(S);
+    for (int j = 0; j < S; ++j) inputs[j] = j == i ? first[j] : exchange[i][j](first[j]);
+    second[i] = dau2[i](skff[i](inputs));
+    if (i > 0) second[i] = up[i](second[i]);
+  }
+  std::vector<torch::Tensor> finals;
+  for (int k : final_inputs) finals.push_back(second[k]);
+  return x + conv(final_skff(finals));
+}
+
+RRGImpl::RRGImpl(const ModelConfig& config)
+    : conv1(register_module("conv1", conv(config.channels, config.channels, 3))),
+      conv2(register_module("conv2", conv(config.channels, config.channels, 3))),
+      mrbs(register_module("mrbs", torch::nn::Sequential())) {
+  for (int i = 0; i < config.mrbs; ++i) mrbs->push_back(MRB(config));
+}
+
+torch::Tensor RRGImpl::forward(const torch::Tensor& x) { return x + conv2(mrbs->forward(conv1(x))); }
+
+MIRNetImpl::MIRNetImpl(const ModelConfig& cfg) : config((validate(cfg), cfg)) {
+  conv_in = register_module("conv_in", conv(3, cfg.channels, 3));
+  rrgs = register_module("rrgs", torch::nn::Sequential());
+  for (int i = 0; i < cfg.rrgs; ++i) rrgs->push_back(RRG(cfg));
+  conv_out = register_module("conv_out", conv(cfg.channels, 3, 3));
+}
+
+torch::Tensor MIRNetImpl::forward(const torch::Tensor& x) {
+  if (x.dim() != 4 || x.size(1) != 3)
+    throw Error("MIRNet input: expected N x 3 x H x W, found shape " + c10::str(x.sizes()));
+  const int64_t H = x.size(2), W = x.size(3), m = size_multiple(config);
+  const int64_t ph = (m - H % m) % m, pw = (m - W % m) % m;
+  torch::Tensor in = x;
+  if (ph || pw) {
+    // Reflect needs the pad to be smaller than the side; tiny inputs fall back to edge replication.
+    const bool reflect = ph < H && pw < W;
+    F::PadFuncOptions::mode_t mode = torch::kReplicate;
+    if (reflect) mode = torch::kReflect;
+    in = F::pad(x, F::PadFuncOptions({0, pw, 0, ph}).mode(mode));
+  }
+  auto y = conv_out(rrgs->forward(conv_in(in))) + in;
+  if (ph || pw) y = y.slice(2, 0, H).slice(3, 0, W);
+  return y;
+}
+
+int64_t count_parameters(const torch::nn::Module& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace lowlight
