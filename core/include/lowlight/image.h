@@ -47,7 +47,7 @@ Image read_image(const std::string& path);
 
 // Encodes by the extension of `path` (JPEG: 8-bit, alpha dropped; F32 is written as 16-bit where the
 // format allows, else 8-bit) into a temporary file beside it and renames it into place, so `path` is
-// either untouched or complete.
+// either untouched or complete. Gray+alpha is stored as RGBA (JPEG: gray); WebP is written lossless.
 void write_image(const std::string& path, const ImageView& image);
 
 // Float copy in [0,1] (u8 / 255, u16 / 65535).

@@ -16,7 +16,8 @@ double psnr(const ImageView& a, const ImageView& b);
 inline double psnr_seed_compat(const ImageView& a, const ImageView& b) { return psnr(a, b) + kSeedCompatPsnrOffset; }
 
 // SSIM: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, data range 1, valid region only,
-// per colour channel, averaged.
+// per colour channel, averaged. Along an axis shorter than 11 the window is that axis's length (the
+// central taps of the same Gaussian, renormalized), so small images still score; 1x1 gives the luminance term.
 double ssim(const ImageView& a, const ImageView& b);
 
 // Tensor forms for training: N x C x H x W float in [0,1]; results are per image (N values).

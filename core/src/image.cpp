@@ -1,0 +1,379 @@
+// Pixel buffers and file I/O through OpenCV. Files are decoded from memory (so the checks we make on the
+// file are the checks on the bytes we decode) and written atomically (temp file beside the target, fsync,
+// rename).
+#include "lowlight/image.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "lowlight/error.h"
+
+namespace fs = std::filesystem;
+
+namespace lowlight {
+
+size_t sample_size(SampleType type) {
+  switch (type) {
+    case SampleType::U8: return 1;
+    case SampleType::U16: return 2;
+    case SampleType::F32: return 4;
+  }
+  throw Error("unknown sample type " + std::to_string(static_cast<int>(type)));
+}
+
+const char* sample_type_name(SampleType type) {
+  switch (type) {
+    case SampleType::U8: return "u8";
+    case SampleType::U16: return "u16";
+    case SampleType::F32: return "f32";
+  }
+  return "unknown";
+}
+
+size_t ImageView::stride() const {
+  return row_stride ? row_stride : static_cast<size_t>(width) * channels * sample_size(type);
+}
+
+Image::Image(int width_, int height_, int channels_, SampleType type_)
+    : width(width_), height(height_), channels(channels_), type(type_) {
+  if (width < 0 || height < 0) {
+    throw Error("image size " + std::to_string(width) + "x" + std::to_string(height) + " is negative");
+  }
+  if (channels < 1 || channels > 4) {
+    throw Error("image channels must be 1 to 4, found " + std::to_string(channels));
+  }
+  // Overflow guard before allocating: w * h * c * sample must fit in size_t.
+  const double total = static_cast<double>(width) * height * channels * sample_size(type);
+  if (total > static_cast<double>(std::numeric_limits<size_t>::max() / 2)) {
+    throw Error("image " + std::to_string(width) + "x" + std::to_string(height) + " is too large");
+  }
+  bytes.assign(static_cast<size_t>(width) * height * channels * sample_size(type), 0);
+}
+
+ImageView Image::view() {
+  return ImageView{bytes.data(), width, height, channels, type, 0};
+}
+
+ImageView Image::view() const {
+  return ImageView{const_cast<uint8_t*>(bytes.data()), width, height, channels, type, 0};
+}
+
+namespace {
+
+std::string depth_name(int depth) {
+  switch (depth) {
+    case CV_8U: return "8-bit unsigned";
+    case CV_8S: return "8-bit signed";
+    case CV_16U: return "16-bit unsigned";
+    case CV_16S: return "16-bit signed";
+    case CV_32S: return "32-bit signed integer";
+    case CV_32F: return "32-bit float";
+    case CV_64F: return "64-bit float";
+    case CV_16F: return "16-bit float";
+    default: return "depth " + std::to_string(depth);
+  }
+}
+
+// Whole file into memory; the size is checked before allocating (imdecode takes an int-sized buffer).
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) throw Error(path + ": no such file");
+  if (fs::is_directory(st)) throw Error(path + ": is a directory, not an image file");
+  if (!fs::is_regular_file(st)) throw Error(path + ": not a regular file");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path + ": cannot open for reading (" + std::strerror(errno) + ")");
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || info.st_size < 0) {
+    ::close(fd);
+    throw Error(path + ": cannot determine file size");
+  }
+  if (info.st_size == 0) {
+    ::close(fd);
+    throw Error(path + ": empty file, not an image");
+  }
+  if (info.st_size > std::numeric_limits<int>::max()) {
+    ::close(fd);
+    throw Error(path + ": file of " + std::to_string(info.st_size) + " bytes is too large (limit 2 GiB)");
+  }
+  std::vector<uint8_t> data(static_cast<size_t>(info.st_size));
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : 0;
+      ::close(fd);
+      throw Error(path + ": read failed" + (err ? std::string(" (") + std::strerror(err) + ")" : " (file shrank)"));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return data;
+}
+
+SampleType sample_type_for(const cv::Mat& mat, const std::string& path) {
+  switch (mat.depth()) {
+    case CV_8U: return SampleType::U8;
+    case CV_16U: return SampleType::U16;
+    case CV_32F: return SampleType::F32;
+    default:
+      throw Error(path + ": unsupported sample depth " + depth_name(mat.depth()) +
+                  " (expected 8-bit, 16-bit unsigned or 32-bit float)");
+  }
+}
+
+int cv_depth(SampleType type) {
+  switch (type) {
+    case SampleType::U8: return CV_8U;
+    case SampleType::U16: return CV_16U;
+    case SampleType::F32: return CV_32F;
+  }
+  throw Error("unknown sample type");
+}
+
+void check_view(const ImageView& image, const std::string& what) {
+  if (!image.data) throw Error(what + ": image has no pixel data");
+  if (image.width <= 0 || image.height <= 0) {
+    throw Error(what + ": image size " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                " is empty");
+  }
+  if (image.channels < 1 || image.channels > 4) {
+    throw Error(what + ": image channels must be 1 to 4, found " + std::to_string(image.channels));
+  }
+  const size_t row = static_cast<size_t>(image.width) * image.channels * sample_size(image.type);
+  if (image.stride() < row) {
+    throw Error(what + ": row stride " + std::to_string(image.stride()) + " is smaller than a row (" +
+                std::to_string(row) + " bytes)");
+  }
+}
+
+// Wraps a view as a cv::Mat without copying (the Mat must not outlive the view).
+cv::Mat as_mat(const ImageView& image) {
+  return cv::Mat(image.height, image.width, CV_MAKETYPE(cv_depth(image.type), image.channels), image.data,
+                 image.stride());
+}
+
+std::string lower_extension(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+enum class Format { Png, Jpeg, Tiff, Webp };
+
+Format format_for(const std::string& path) {
+  const std::string ext = lower_extension(path);
+  if (ext == ".png") return Format::Png;
+  if (ext == ".jpg" || ext == ".jpeg") return Format::Jpeg;
+  if (ext == ".tif" || ext == ".tiff") return Format::Tiff;
+  if (ext == ".webp") return Format::Webp;
+  throw Error(path + ": unknown image extension '" + ext + "' (expected .png, .jpg, .jpeg, .tif, .tiff or .webp)");
+}
+
+// Converts samples to the depth a format stores: 8-bit for JPEG/WebP, 8 or 16-bit for PNG/TIFF
+// (float goes to 16-bit: it keeps more than 8 bits and every reader opens it).
+cv::Mat to_storage_depth(const cv::Mat& src, bool allow16) {
+  const int depth = src.depth();
+  cv::Mat out;
+  if (depth == CV_8U || (depth == CV_16U && allow16)) return src;
+  if (depth == CV_16U) {
+    src.convertTo(out, CV_8U, 1.0 / 257.0);  // rounds to nearest, 65535 -> 255
+    return out;
+  }
+  // Float: clip to [0,1] (NaN -> 0) and scale with rounding; convertTo saturates.
+  cv::Mat clean = src.clone();
+  cv::patchNaNs(clean, 0.0);
+  clean.convertTo(out, allow16 ? CV_16U : CV_8U, allow16 ? 65535.0 : 255.0);
+  return out;
+}
+
+// Interleaved RGB(A)/gray(+alpha) to the channel layout OpenCV encoders expect (BGR(A) or gray).
+cv::Mat to_encoder_layout(const cv::Mat& src, Format format) {
+  cv::Mat out;
+  const int channels = src.channels();
+  const bool keep_alpha = format != Format::Jpeg;
+  if (channels == 1) return src;
+  if (channels == 2) {
+    std::vector<cv::Mat> planes;
+    cv::split(src, planes);
+    if (!keep_alpha) return planes[0];
+    cv::merge(std::vector<cv::Mat>{planes[0], planes[0], planes[0], planes[1]}, out);
+    return out;
+  }
+  if (channels == 3) {
+    cv::cvtColor(src, out, cv::COLOR_RGB2BGR);
+    return out;
+  }
+  cv::cvtColor(src, out, keep_alpha ? cv::COLOR_RGBA2BGRA : cv::COLOR_RGBA2BGR);
+  return out;
+}
+
+std::vector<uint8_t> encode(const ImageView& image, const std::string& path) {
+  const Format format = format_for(path);
+  const bool allow16 = format == Format::Png || format == Format::Tiff;
+  std::vector<int> params;
+  std::string ext = ".png";
+  switch (format) {
+    case Format::Png: ext = ".png"; params = {cv::IMWRITE_PNG_COMPRESSION, 3}; break;
+    case Format::Jpeg: ext = ".jpg"; params = {cv::IMWRITE_JPEG_QUALITY, 95}; break;
+    case Format::Tiff: ext = ".tiff"; break;
+    // Quality above 100 selects lossless WebP: the data set is lossless WebP and outputs should not lose more.
+    case Format::Webp: ext = ".webp"; params = {cv::IMWRITE_WEBP_QUALITY, 101}; break;
+  }
+  std::vector<uint8_t> buffer;
+  try {
+    const cv::Mat mat = to_encoder_layout(to_storage_depth(as_mat(image), allow16), format);
+    if (!cv::imencode(ext, mat, buffer, params) || buffer.empty()) {
+      throw Error(path + ": OpenCV could not encode a " + std::to_string(image.width) + "x" +
+                  std::to_string(image.height) + " " + sample_type_name(image.type) + " image as " + ext);
+    }
+  } catch (const cv::Exception& e) {
+    throw Error(path + ": encoding failed: " + e.what());
+  }
+  return buffer;
+}
+
+// Opens a fresh temp file beside `path` with O_EXCL and mode 0666 (so the umask applies as for any new file).
+int open_temp_beside(const std::string& path, std::string& temp_path) {
+  static std::atomic<unsigned> counter{0};
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const auto tick = std::chrono::steady_clock::now().time_since_epoch().count();
+    const std::string name = "." + target.filename().string() + ".tmp-" + std::to_string(getpid()) + "-" +
+                             std::to_string(counter++) + "-" + std::to_string(tick % 1000000);
+    temp_path = (dir / name).string();
+    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST) {
+      throw Error(path + ": cannot create a temporary file in " + dir.string() + " (" + std::strerror(errno) + ")");
+    }
+  }
+  throw Error(path + ": cannot create a unique temporary file in " + dir.string());
+}
+
+void write_all_and_sync(int fd, const std::vector<uint8_t>& data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(path + ": write failed (" + std::strerror(errno) + ")");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) throw Error(path + ": fsync failed (" + std::strerror(errno) + ")");
+}
+
+void sync_directory_of(const std::string& path) {
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // durability of the rename is best effort; the file itself is complete
+  ::fsync(fd);
+  ::close(fd);
+}
+
+void write_atomically(const std::string& path, const std::vector<uint8_t>& data) {
+  std::string temp;
+  const int fd = open_temp_beside(path, temp);
+  try {
+    write_all_and_sync(fd, data, path);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw;
+  }
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    throw Error(path + ": close failed (" + std::strerror(err) + ")");
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    throw Error(path + ": cannot move the finished file into place (" + std::strerror(err) + ")");
+  }
+  sync_directory_of(path);
+}
+
+Image from_decoded(const cv::Mat& decoded, const std::string& path) {
+  const SampleType type = sample_type_for(decoded, path);
+  cv::Mat rgb;
+  switch (decoded.channels()) {
+    case 1: rgb = decoded; break;
+    case 3: cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB); break;
+    case 4: cv::cvtColor(decoded, rgb, cv::COLOR_BGRA2RGBA); break;
+    default:
+      throw Error(path + ": unsupported channel count " + std::to_string(decoded.channels()) +
+                  " (expected 1, 3 or 4)");
+  }
+  Image image(rgb.cols, rgb.rows, rgb.channels(), type);
+  const size_t row = static_cast<size_t>(image.width) * image.channels * sample_size(type);
+  for (int y = 0; y < rgb.rows; ++y) std::memcpy(image.bytes.data() + y * row, rgb.ptr(y), row);
+  return image;
+}
+
+}  // namespace
+
+Image read_image(const std::string& path) {
+  const std::vector<uint8_t> data = read_file_bytes(path);
+  cv::Mat decoded;
+  try {
+    const cv::Mat encoded(1, static_cast<int>(data.size()), CV_8U, const_cast<uint8_t*>(data.data()));
+    decoded = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    throw Error(path + ": cannot decode image: " + e.what());
+  }
+  if (decoded.empty()) {
+    throw Error(path + ": not an image OpenCV can decode (unknown format or corrupt data)");
+  }
+  return from_decoded(decoded, path);
+}
+
+void write_image(const std::string& path, const ImageView& image) {
+  format_for(path);  // an unknown extension fails before anything is touched
+  check_view(image, path);
+  write_atomically(path, encode(image, path));
+}
+
+Image to_float(const ImageView& image) {
+  check_view(image, "to_float");
+  Image out(image.width, image.height, image.channels, SampleType::F32);
+  const size_t n = static_cast<size_t>(image.width) * image.channels;
+  auto* dst = reinterpret_cast<float*>(out.bytes.data());
+  for (int y = 0; y < image.height; ++y) {
+    const auto* row = static_cast<const uint8_t*>(image.data) + y * image.stride();
+    float* d = dst + y * n;
+    switch (image.type) {
+      case SampleType::U8:
+        for (size_t i = 0; i < n; ++i) d[i] = row[i] / 255.0f;
+        break;
+      case SampleType::U16: {
+        const auto* s = reinterpret_cast<const uint16_t*>(row);
+        for (size_t i = 0; i < n; ++i) d[i] = s[i] / 65535.0f;
+        break;
+      }
+      case SampleType::F32:
+        std::memcpy(d, row, n * sizeof(float));
+        break;
+    }
+  }
+  return out;
+}
+
+}  // namespace lowlight

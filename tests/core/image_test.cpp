@@ -1,0 +1,267 @@
+// Image buffers and file I/O: round trips per format and depth, clear errors, atomic writes.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <string>
+#include <vector>
+
+#include "lowlight/error.h"
+#include "lowlight/image.h"
+
+namespace fs = std::filesystem;
+
+namespace lowlight {
+namespace {
+
+class ImageIo : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("lowlight_image_test_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // Every file in the folder, so tests can assert that no temporary was left behind.
+  std::vector<std::string> listing() const {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir_)) names.push_back(entry.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  fs::path dir_;
+};
+
+// Deterministic pixels covering the type's range, alpha included.
+Image gradient(int w, int h, int c, SampleType type) {
+  Image img(w, h, c, type);
+  const size_t n = static_cast<size_t>(w) * h * c;
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned v = static_cast<unsigned>(i * 2654435761u >> 7);
+    switch (type) {
+      case SampleType::U8: img.bytes[i] = static_cast<uint8_t>(v); break;
+      case SampleType::U16: reinterpret_cast<uint16_t*>(img.bytes.data())[i] = static_cast<uint16_t>(v); break;
+      case SampleType::F32: reinterpret_cast<float*>(img.bytes.data())[i] = (v % 1001) / 1000.0f; break;
+    }
+  }
+  return img;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(ImageBasics, SizesNamesStride) {
+  EXPECT_EQ(sample_size(SampleType::U8), 1u);
+  EXPECT_EQ(sample_size(SampleType::U16), 2u);
+  EXPECT_EQ(sample_size(SampleType::F32), 4u);
+  EXPECT_STREQ(sample_type_name(SampleType::U16), "u16");
+  Image img(5, 3, 4, SampleType::U16);
+  EXPECT_EQ(img.bytes.size(), 5u * 3 * 4 * 2);
+  EXPECT_EQ(img.view().stride(), 40u);
+  EXPECT_TRUE(img.view().has_alpha());
+  ImageView padded{img.bytes.data(), 2, 3, 1, SampleType::F32, 64};
+  EXPECT_EQ(padded.stride(), 64u);
+  EXPECT_FALSE(padded.has_alpha());
+  EXPECT_THROW(Image(2, 2, 5, SampleType::U8), Error);
+  EXPECT_THROW(Image(-1, 2, 3, SampleType::U8), Error);
+}
+
+TEST(ImageBasics, ToFloat) {
+  std::vector<uint8_t> buffer = {0, 255, 51, 9, 9, 102, 204, 0, 9, 9};  // 3x2 gray, stride 5
+  const Image f = to_float(ImageView{buffer.data(), 3, 2, 1, SampleType::U8, 5});
+  ASSERT_EQ(f.type, SampleType::F32);
+  const auto* v = reinterpret_cast<const float*>(f.bytes.data());
+  const std::vector<float> expected = {0.0f, 1.0f, 0.2f, 0.4f, 0.8f, 0.0f};
+  for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(v[i], expected[i]) << i;
+  Image u16(1, 1, 2, SampleType::U16);
+  reinterpret_cast<uint16_t*>(u16.bytes.data())[0] = 65535;
+  reinterpret_cast<uint16_t*>(u16.bytes.data())[1] = 13107;
+  const Image g = to_float(u16.view());
+  EXPECT_FLOAT_EQ(reinterpret_cast<const float*>(g.bytes.data())[0], 1.0f);
+  EXPECT_FLOAT_EQ(reinterpret_cast<const float*>(g.bytes.data())[1], 0.2f);
+}
+
+TEST_F(ImageIo, LosslessRoundTrips) {
+  struct Case {
+    const char* name;
+    int channels;
+    SampleType type;
+  };
+  const Case cases[] = {
+      {"rgba8.png", 4, SampleType::U8},   {"rgba16.png", 4, SampleType::U16}, {"rgb8.png", 3, SampleType::U8},
+      {"gray8.png", 1, SampleType::U8},   {"gray16.png", 1, SampleType::U16}, {"rgb16.tif", 3, SampleType::U16},
+      {"rgba8.tiff", 4, SampleType::U8},  {"rgb8.webp", 3, SampleType::U8},   {"rgba8.webp", 4, SampleType::U8},
+      {"RGB8.PNG", 3, SampleType::U8},
+  };
+  for (const Case& c : cases) {
+    const Image in = gradient(13, 7, c.channels, c.type);
+    write_image(path(c.name), in.view());
+    const Image out = read_image(path(c.name));
+    EXPECT_EQ(out.width, 13) << c.name;
+    EXPECT_EQ(out.height, 7) << c.name;
+    EXPECT_EQ(out.channels, c.channels) << c.name;
+    EXPECT_EQ(out.type, c.type) << c.name;
+    EXPECT_EQ(out.bytes, in.bytes) << c.name;
+  }
+  EXPECT_EQ(listing().size(), std::size(cases));  // no temporaries left behind
+}
+
+TEST_F(ImageIo, ChannelOrderIsRgb) {
+  Image red(2, 1, 3, SampleType::U8);
+  red.bytes = {255, 0, 0, 255, 0, 0};
+  write_image(path("red.png"), red.view());
+  const cv::Mat bgr = cv::imread(path("red.png"), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(bgr.channels(), 3);
+  EXPECT_EQ(bgr.at<cv::Vec3b>(0, 0), cv::Vec3b(0, 0, 255));  // OpenCV's own view: BGR
+  EXPECT_EQ(read_image(path("red.png")).bytes, red.bytes);
+}
+
+TEST_F(ImageIo, GrayAlphaIsStoredAsRgba) {
+  Image ga(2, 1, 2, SampleType::U8);
+  ga.bytes = {10, 200, 99, 0};
+  write_image(path("ga.png"), ga.view());
+  const Image out = read_image(path("ga.png"));
+  ASSERT_EQ(out.channels, 4);
+  EXPECT_EQ(out.bytes, (std::vector<uint8_t>{10, 10, 10, 200, 99, 99, 99, 0}));
+}
+
+TEST_F(ImageIo, JpegDropsAlphaAndIs8Bit) {
+  Image in(16, 16, 4, SampleType::U16);
+  auto* s = reinterpret_cast<uint16_t*>(in.bytes.data());
+  for (int i = 0; i < 16 * 16; ++i) {
+    s[4 * i] = 200 * 257;
+    s[4 * i + 1] = 100 * 257;
+    s[4 * i + 2] = 50 * 257;
+    s[4 * i + 3] = static_cast<uint16_t>(i * 100);
+  }
+  write_image(path("x.jpg"), in.view());
+  const Image out = read_image(path("x.jpg"));
+  ASSERT_EQ(out.channels, 3);
+  ASSERT_EQ(out.type, SampleType::U8);
+  for (size_t i = 0; i < out.bytes.size(); i += 3) {
+    EXPECT_NEAR(out.bytes[i], 200, 3);
+    EXPECT_NEAR(out.bytes[i + 1], 100, 3);
+    EXPECT_NEAR(out.bytes[i + 2], 50, 3);
+  }
+  Image gray = gradient(8, 8, 1, SampleType::U8);
+  write_image(path("g.jpeg"), gray.view());
+  EXPECT_EQ(read_image(path("g.jpeg")).channels, 1);
+}
+
+TEST_F(ImageIo, FloatIsWrittenAs16Bit) {
+  Image f(3, 1, 1, SampleType::F32);
+  const float values[] = {0.0f, 0.5f, 1.5f};  // out of range clips
+  std::memcpy(f.bytes.data(), values, sizeof values);
+  for (const char* name : {"f.png", "f.tif"}) {
+    write_image(path(name), f.view());
+    const Image out = read_image(path(name));
+    ASSERT_EQ(out.type, SampleType::U16) << name;
+    const auto* v = reinterpret_cast<const uint16_t*>(out.bytes.data());
+    EXPECT_EQ(v[0], 0);
+    EXPECT_EQ(v[1], 32768);  // 32767.5: OpenCV rounds half to even
+    EXPECT_EQ(v[2], 65535);
+  }
+  write_image(path("f.webp"), f.view());
+  const Image w = read_image(path("f.webp"));
+  EXPECT_EQ(w.type, SampleType::U8);
+  EXPECT_EQ(w.channels, 3);  // OpenCV's WebP stores gray as RGB
+  EXPECT_EQ(w.bytes[3], 128);
+}
+
+TEST_F(ImageIo, ReadsFloatTiff) {
+  cv::Mat m(2, 3, CV_32FC1);
+  for (int i = 0; i < 6; ++i) m.at<float>(i / 3, i % 3) = i / 8.0f;
+  ASSERT_TRUE(cv::imwrite(path("f32.tiff"), m));
+  const Image out = read_image(path("f32.tiff"));
+  ASSERT_EQ(out.type, SampleType::F32);
+  EXPECT_FLOAT_EQ(reinterpret_cast<const float*>(out.bytes.data())[5], 5 / 8.0f);
+}
+
+TEST_F(ImageIo, HonoursRowStrideWhenWriting) {
+  std::vector<uint8_t> buffer = {1, 2, 3, 77, 4, 5, 6, 77};  // 3x2 gray with one pad byte a row
+  write_image(path("s.png"), ImageView{buffer.data(), 3, 2, 1, SampleType::U8, 4});
+  EXPECT_EQ(read_image(path("s.png")).bytes, (std::vector<uint8_t>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST_F(ImageIo, MissingFileError) {
+  const std::string msg = error_of([&] { read_image(path("nope.png")); });
+  EXPECT_TRUE(contains(msg, path("nope.png"))) << msg;
+  EXPECT_TRUE(contains(msg, "no such file")) << msg;
+  const std::string dir_msg = error_of([&] { read_image(dir_.string()); });
+  EXPECT_TRUE(contains(dir_msg, "directory")) << dir_msg;
+}
+
+TEST_F(ImageIo, NonImageFileError) {
+  std::ofstream(path("x.png")) << "this is text, not a PNG\n";
+  const std::string msg = error_of([&] { read_image(path("x.png")); });
+  EXPECT_TRUE(contains(msg, path("x.png"))) << msg;
+  EXPECT_TRUE(contains(msg, "not an image")) << msg;
+  std::ofstream(path("empty.png")).close();
+  EXPECT_TRUE(contains(error_of([&] { read_image(path("empty.png")); }), "empty")) << "empty file";
+  // A truncated PNG is not decodable either.
+  write_image(path("ok.png"), gradient(32, 32, 3, SampleType::U8).view());
+  const std::string png = slurp(path("ok.png"));
+  std::ofstream(path("cut.png"), std::ios::binary) << png.substr(0, png.size() / 2);
+  EXPECT_TRUE(contains(error_of([&] { read_image(path("cut.png")); }), path("cut.png")));
+}
+
+TEST_F(ImageIo, UnsupportedDepthError) {
+  cv::Mat m(2, 2, CV_64FC1, cv::Scalar(0.5));
+  ASSERT_TRUE(cv::imwrite(path("d.tiff"), m));
+  const std::string msg = error_of([&] { read_image(path("d.tiff")); });
+  EXPECT_TRUE(contains(msg, path("d.tiff"))) << msg;
+  EXPECT_TRUE(contains(msg, "64-bit float")) << msg;
+}
+
+TEST_F(ImageIo, FailedWriteLeavesExistingFileAndNoTemporaries) {
+  const std::string keep = path("keep.xyz");
+  std::ofstream(keep) << "precious";
+  const Image img = gradient(4, 4, 3, SampleType::U8);
+  const std::string msg = error_of([&] { write_image(keep, img.view()); });
+  EXPECT_TRUE(contains(msg, "unknown image extension")) << msg;
+  EXPECT_EQ(slurp(keep), "precious");
+
+  // The target is a directory: the encoded temp file cannot be renamed over it and must be removed.
+  fs::create_directories(path("taken.png"));
+  EXPECT_TRUE(contains(error_of([&] { write_image(path("taken.png"), img.view()); }), path("taken.png")));
+  // Missing folder: nothing can be created at all.
+  EXPECT_THROW(write_image(path("no/such/dir/out.png"), img.view()), Error);
+  // An invalid view fails before a file is made.
+  EXPECT_THROW(write_image(path("bad.png"), ImageView{}), Error);
+  EXPECT_EQ(listing(), (std::vector<std::string>{"keep.xyz", "taken.png"}));
+}
+
+TEST_F(ImageIo, OverwriteReplacesWholeFile) {
+  const std::string target = path("o.png");
+  write_image(target, gradient(64, 64, 4, SampleType::U16).view());
+  const Image small = gradient(2, 2, 3, SampleType::U8);
+  write_image(target, small.view());
+  EXPECT_EQ(read_image(target).bytes, small.bytes);
+  EXPECT_EQ(listing(), std::vector<std::string>{"o.png"});
+}
+
+}  // namespace
+}  // namespace lowlight
