@@ -20,6 +20,14 @@ struct EnhanceSettings {
 };
 EnhanceSettings default_enhance_settings();
 
+// How an image of a given size is cut into tiles (for display and tests).
+struct TilePlan {
+  int tile = 0;      // tile side in pixels (>= the image's sides when it is processed whole)
+  int overlap = 0;   // nominal overlap between neighbouring tiles
+  int tiles_x = 0;
+  int tiles_y = 0;
+};
+
 // Called with the fraction done in [0,1]; returning false cancels (within one tile).
 using ProgressFn = std::function<bool(double fraction)>;
 
@@ -33,8 +41,12 @@ class Enhancer {
 
   // Enhances `in` into `out` (same width, height, channels; sample types may differ). Gray goes through
   // RGB and comes back gray; alpha is copied bit-identical. Returns false when cancelled; `out` then holds
-  // unspecified data and the caller must discard it.
+  // unspecified data and the caller must discard it. `in` and `out` may be the same buffer (same sample
+  // type and stride): rows are written only after the last tile that reads them.
   bool enhance(const ImageView& in, const ImageView& out, const ProgressFn& progress = {}) const;
+
+  // The tiling enhance() uses for a width x height image with these settings.
+  TilePlan plan(int width, int height) const;
 
   const WeightsInfo& info() const;
   DeviceKind device() const;

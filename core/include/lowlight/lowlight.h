@@ -19,6 +19,7 @@
 //   metrics.h      PSNR, SSIM, autocontrast baseline           (light)
 //   safetensors.h  raw safetensors reader and writer           (light)
 //   weights.h      model weight files                          (light)
+//   models.h       shipped models found by name                (light)
 //   model.h        MIRNet torch::nn modules                    (LibTorch)
 //   train.h        training loop                               (light)
 #include "lowlight/config.h"
@@ -27,4 +28,5 @@
 #include "lowlight/error.h"
 #include "lowlight/image.h"
 #include "lowlight/metrics.h"
+#include "lowlight/models.h"
 #include "lowlight/weights.h"

@@ -1,0 +1,58 @@
+#pragma once
+// The subcommands of `lowlight`. Each registers its options on the app and returns the options it fills;
+// run_* does the work once parsing succeeded and returns the exit status. Errors are thrown as
+// lowlight::Error and reported by main().
+#include <string>
+#include <vector>
+
+namespace CLI { class App; }
+
+namespace lowlight::cli {
+
+struct EnhanceOptions {
+  std::vector<std::string> paths;  // inputs..., output
+  std::string weights;
+  std::string model;
+  std::string device = "auto";
+  int tile = 0;
+  int overlap = 0;
+  float strength = 1.0f;
+  int threads = 0;
+  bool half = false;
+  bool overwrite = false;
+};
+CLI::App* add_enhance_command(CLI::App& app, EnhanceOptions& options);
+int run_enhance(const EnhanceOptions& options);
+
+struct EvalOptions {
+  std::string low;
+  std::string high;
+  std::string weights;
+  std::string model;
+  std::string baseline;  // "", "identity", "autocontrast"
+  std::string out;
+  std::string device = "auto";
+  int tile = 0;
+  int threads = 0;
+  bool json = false;
+};
+CLI::App* add_eval_command(CLI::App& app, EvalOptions& options);
+int run_eval(const EvalOptions& options);
+
+struct InfoOptions {
+  std::string weights;
+  bool json = false;
+};
+CLI::App* add_info_command(CLI::App& app, InfoOptions& options);
+int run_info(const InfoOptions& options);
+
+// --weights W or --model NAME (default model when neither) to a weight file path.
+std::string resolve_weights(const std::string& weights, const std::string& model);
+
+// Exit status when the user interrupted (SIGINT) a run.
+constexpr int kInterrupted = 130;
+// True once SIGINT arrived; long loops poll it and stop cleanly (no partial output).
+bool interrupted();
+void install_interrupt_handler();
+
+}  // namespace lowlight::cli

@@ -1,0 +1,76 @@
+// lowlight: command-line front end. Parses options, calls the core, reports; no image logic here.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <exception>
+#include <iostream>
+
+#include "commands.h"
+#include "lowlight/error.h"
+#include "lowlight/models.h"
+
+namespace lowlight::cli {
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_interrupt(int) { g_interrupted = 1; }
+
+}  // namespace
+
+bool interrupted() { return g_interrupted != 0; }
+
+void install_interrupt_handler() {
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+std::string resolve_weights(const std::string& weights, const std::string& model) {
+  if (!weights.empty()) return weights;
+  return find_model(model.empty() ? kDefaultModelName : model);
+}
+
+}  // namespace lowlight::cli
+
+int main(int argc, char** argv) {
+  using namespace lowlight::cli;
+  CLI::App app{"lowlight: low-light image enhancement with MIRNet"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "lowlight 0.1.0");
+
+  EnhanceOptions enhance;
+  EvalOptions eval;
+  InfoOptions info;
+  CLI::App* enhance_cmd = add_enhance_command(app, enhance);
+  CLI::App* eval_cmd = add_eval_command(app, eval);
+  CLI::App* info_cmd = add_info_command(app, info);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "lowlight: error: " << e.what() << " (see lowlight --help)\n";
+    return 2;
+  }
+
+  install_interrupt_handler();
+  try {
+    if (*enhance_cmd) return run_enhance(enhance);
+    if (*eval_cmd) return run_eval(eval);
+    if (*info_cmd) return run_info(info);
+  } catch (const lowlight::Error& e) {
+    std::cerr << "lowlight: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "lowlight: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
