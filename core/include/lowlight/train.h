@@ -1,0 +1,129 @@
+#pragma once
+// Training loop: plain settings structs and one entry point. Light header (no LibTorch).
+//
+// A run folder holds: options.json (what the run was started with), metrics.csv, curves.png, samples.png,
+// best.safetensors (by validation PSNR) and last.ckpt (everything needed to continue exactly).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lowlight/config.h"
+#include "lowlight/device.h"
+
+namespace lowlight {
+
+enum class Augment { None, Flips };             // Flips: the 8 flips / 90-degree rotations
+enum class Loss { Charbonnier, RMSE, MSE, L1 };
+enum class Schedule { Plateau, Cosine, Constant };
+
+struct DataOptions {
+  std::string train_dir;      // a paired folder: low/ and high/ with the same file names
+  std::string val_dir;        // a paired folder; empty: train_dir is split the paper's way
+  int split = 300;            // with no val_dir: the first `split` names (sorted as strings) train
+  int crop = 128;             // training crop side, same place in low and high
+  Augment augment = Augment::None;
+  bool shuffle = true;        // new order every epoch (the Keras example: false)
+  bool val_full = false;      // validate on whole images instead of fixed seeded crops
+  int val_crop = 128;         // side of the fixed validation crops
+  bool skip_bad = false;      // a bad pair is skipped with a warning instead of stopping the run
+  int samples = 4;            // validation images shown in samples.png
+};
+
+struct TrainOptions {
+  ModelConfig model;
+  DataOptions data;
+  Loss loss = Loss::Charbonnier;
+  double charbonnier_eps = 1e-3;
+  double lr = 1e-4;                      // Adam
+  Schedule schedule = Schedule::Plateau;
+  double plateau_factor = 0.5;           // on validation PSNR
+  int plateau_patience = 5;
+  double min_lr = 0.0;                   // floor of both schedules
+  int epochs = 50;
+  int batch = 4;
+  int steps_per_epoch = 75;
+  uint64_t seed = 1;
+  DeviceKind device = DeviceKind::Auto;
+  int threads = 0;                       // CPU intra-op threads (0: LibTorch default)
+  bool channels_last = true;             // memory format on CPU (much faster convolutions there)
+  std::string run_dir;                   // where outputs go
+  std::string command_line;              // recorded in metadata
+};
+
+// The paper's default (Keras example): C=64 3x2, batch 4, crop 128, 75 steps x 50 epochs, Charbonnier,
+// Adam 1e-4, plateau schedule, no augmentation; shuffling on (the Keras code had none: set shuffle false).
+TrainOptions default_train_options();
+
+// Throws lowlight::Error naming the first invalid field and its value.
+void validate(const TrainOptions& options);
+
+// JSON: {"model": {...}, "data": {...}, "loss": "charbonnier", "lr": 1e-4, ...}. Keys present override
+// `base`; unknown keys, wrong types and unknown names are errors naming the key. The model part is
+// validated here; call validate() on the whole once command-line flags have been applied.
+TrainOptions train_options_from_json(const std::string& json, const TrainOptions& base);
+std::string to_json(const TrainOptions& options);
+
+const char* loss_name(Loss loss);
+Loss parse_loss(const std::string& name);            // throws on unknown names
+const char* schedule_name(Schedule schedule);
+Schedule parse_schedule(const std::string& name);
+const char* augment_name(Augment augment);
+Augment parse_augment(const std::string& name);
+
+// One row of metrics.csv.
+struct EpochMetrics {
+  int epoch = 0;                 // 1-based
+  int64_t step = 0;              // global steps done
+  double train_loss = 0;
+  double train_psnr = 0;         // on the training crops, before the step's update
+  double val_loss = 0;
+  double val_psnr = 0;           // correct (peak 1), on the clamped output
+  double val_psnr_seedcompat = 0;  // the Keras example's number (peak 255 on [0,1], unclamped output)
+  double val_ssim = 0;
+  double lr = 0;                 // during this epoch
+  double seconds = 0;            // wall time since the run started (resumed runs continue the count)
+};
+
+struct TrainProgress {
+  int epoch = 0;                 // 1-based, current
+  int epochs = 0;
+  int step = 0;                  // steps done in this epoch
+  int steps_per_epoch = 0;
+  int64_t global_step = 0;
+  double running_loss = 0;       // mean training loss of this epoch so far
+  double steps_per_second = 0;   // this session so far; with epoch_done: this epoch's training steps only
+  double eta_seconds = 0;        // until the last epoch ends (validation excluded)
+  double lr = 0;
+  bool epoch_done = false;       // true once per epoch, after validation; `metrics` is then set
+  EpochMetrics metrics;
+};
+
+// Called after every step and after each epoch's validation. Returning false stops the run cleanly
+// (as Ctrl-C should): the loop writes last.ckpt at that point and returns.
+using TrainCallback = std::function<bool(const TrainProgress&)>;
+using LogFn = std::function<void(const std::string& line)>;  // warnings and notes
+
+struct TrainResult {
+  bool finished = false;         // all epochs done (false: stopped by the callback)
+  int epochs_done = 0;           // completed epochs
+  int64_t global_step = 0;
+  double best_val_psnr = 0;
+  int best_epoch = 0;
+  std::vector<EpochMetrics> history;
+};
+
+// Starts a new run in options.run_dir (created; refused if it already holds last.ckpt).
+// Throws lowlight::Error for bad data, bad options, or a NaN/inf loss (naming the step; last.ckpt then
+// still holds the last good state).
+TrainResult train(const TrainOptions& options, const TrainCallback& callback = {}, const LogFn& log = {});
+
+// Options a run was started with (run_dir/options.json).
+TrainOptions load_run_options(const std::string& run_dir);
+
+// Continues the run in run_dir from last.ckpt exactly where it stopped (mid-epoch included).
+// `epochs` > 0 extends or shortens the run; anything else comes from the run's options.json.
+TrainResult resume(const std::string& run_dir, int epochs = 0, const TrainCallback& callback = {},
+                   const LogFn& log = {});
+
+}  // namespace lowlight

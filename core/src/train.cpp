@@ -1,0 +1,335 @@
+// The training loop: steps with a prefetching loader thread, per-epoch validation, schedule, outputs,
+// checkpoints. Every batch is a pure function of (seed, epoch, step), so a run stopped anywhere and
+// resumed from last.ckpt sees the same batches and updates as one that never stopped.
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "lowlight/error.h"
+#include "lowlight/metrics.h"
+#include "lowlight/weights.h"
+#include "train_internal.h"
+
+namespace fs = std::filesystem;
+
+namespace lowlight {
+namespace {
+
+using namespace detail;
+using Clock = std::chrono::steady_clock;
+
+struct Run {
+  TrainOptions options;
+  fs::path dir;
+  torch::Device device{torch::kCPU};
+  MIRNet model{nullptr};
+  std::unique_ptr<torch::optim::Adam> optimizer;
+  Datasets data;
+  std::vector<Batch> val;
+  LoopState state;
+};
+
+struct ValResult {
+  double loss = 0, psnr = 0, psnr_seedcompat = 0, ssim = 0;
+  std::vector<std::vector<torch::Tensor>> samples;  // low | enhanced | ground truth
+};
+
+torch::Tensor compute_loss(const TrainOptions& o, const torch::Tensor& out, const torch::Tensor& target) {
+  const torch::Tensor d = out - target;
+  switch (o.loss) {
+    case Loss::Charbonnier: return torch::sqrt(d * d + o.charbonnier_eps * o.charbonnier_eps).mean();
+    case Loss::RMSE: return torch::sqrt((d * d).mean());
+    case Loss::MSE: return (d * d).mean();
+    case Loss::L1: return d.abs().mean();
+  }
+  throw Error("unknown loss");
+}
+
+double scheduled_lr(const Run& run) {
+  const TrainOptions& o = run.options;
+  if (o.schedule != Schedule::Cosine) return run.state.lr;
+  const double total = static_cast<double>(o.epochs) * o.steps_per_epoch;
+  const double t = std::min(1.0, run.state.global_step / total);
+  return o.min_lr + 0.5 * (o.lr - o.min_lr) * (1.0 + std::cos(M_PI * t));
+}
+
+void set_lr(torch::optim::Adam& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+
+ValResult run_validation(Run& run) {
+  ValResult r;
+  torch::NoGradGuard no_grad;
+  run.model->eval();
+  int64_t count = 0;
+  for (const auto& batch : run.val) {
+    const torch::Tensor x = batch.low.to(run.device), y = batch.high.to(run.device);
+    const torch::Tensor out = run.model->forward(x);
+    const torch::Tensor clamped = out.clamp(0, 1);
+    const int64_t n = x.size(0);
+    r.loss += compute_loss(run.options, out, y).item<double>() * n;
+    r.psnr += psnr(clamped, y).sum().item<double>();
+    r.psnr_seedcompat += psnr(out, y).sum().item<double>();  // the Keras example scored the raw output
+    r.ssim += ssim(clamped, y).sum().item<double>();
+    for (int64_t i = 0; i < n && static_cast<int>(r.samples.size()) < run.options.data.samples; ++i)
+      r.samples.push_back({batch.low[i], clamped[i].cpu(), batch.high[i]});
+    count += n;
+  }
+  run.model->train();
+  r.loss /= count;
+  r.psnr /= count;
+  r.psnr_seedcompat = r.psnr_seedcompat / count + kSeedCompatPsnrOffset;
+  r.ssim /= count;
+  return r;
+}
+
+std::string metrics_json(const EpochMetrics& m) {
+  return nlohmann::json{{"epoch", m.epoch},       {"step", m.step},         {"train_loss", m.train_loss},
+                        {"val_loss", m.val_loss}, {"val_psnr", m.val_psnr}, {"val_psnr_seedcompat", m.val_psnr_seedcompat},
+                        {"val_ssim", m.val_ssim}, {"lr", m.lr}}
+      .dump();
+}
+
+void save_best(const Run& run, const EpochMetrics& m) {
+  const DataOptions& d = run.options.data;
+  const nlohmann::json data = {{"train", d.train_dir},
+                               {"val", d.val_dir.empty() ? d.train_dir : d.val_dir},
+                               {"split", d.val_dir.empty() ? nlohmann::json(d.split) : nlohmann::json(nullptr)},
+                               {"train_pairs", run.data.train.size()},
+                               {"val_pairs", run.data.val.size()},
+                               {"crop", d.crop},
+                               {"validation", d.val_full ? "full images" : "seeded crops " + std::to_string(d.val_crop)}};
+  const std::map<std::string, std::string> extra = {
+      {"data", data.dump()},
+      {"command", nlohmann::json(run.options.command_line).dump()},
+      {"metrics", metrics_json(m)},
+      {"training", to_json(run.options)}};
+  save_weights((run.dir / "best.safetensors").string(), *run.model, extra);
+}
+
+// Plateau on validation PSNR as Keras' ReduceLROnPlateau (mode max, min_delta 1e-4, cooldown 0).
+void update_plateau(Run& run, double val_psnr) {
+  LoopState& s = run.state;
+  if (run.options.schedule != Schedule::Plateau) return;
+  if (val_psnr > s.plateau_best + 1e-4) {
+    s.plateau_best = val_psnr;
+    s.plateau_wait = 0;
+  } else if (++s.plateau_wait >= run.options.plateau_patience) {
+    s.lr = std::max(s.lr * run.options.plateau_factor, run.options.min_lr);
+    s.plateau_wait = 0;
+  }
+}
+
+void checkpoint(Run& run, double base_seconds, Clock::time_point start) {
+  run.state.seconds = base_seconds + std::chrono::duration<double>(Clock::now() - start).count();
+  save_checkpoint((run.dir / "last.ckpt").string(), *run.model, *run.optimizer, run.state);
+}
+
+// One optimisation step; returns the loss and the batch's training PSNR.
+std::pair<double, double> train_step(Run& run, const Batch& batch) {
+  const torch::Tensor x = batch.low.to(run.device), y = batch.high.to(run.device);
+  const torch::Tensor out = run.model->forward(x);
+  const torch::Tensor loss = compute_loss(run.options, out, y);
+  const double value = loss.item<double>();
+  if (!std::isfinite(value)) {
+    const fs::path ckpt = run.dir / "last.ckpt";
+    throw Error("training loss is " + std::string(std::isnan(value) ? "NaN" : "infinite") + " at step " +
+                std::to_string(run.state.global_step + 1) + " (epoch " + std::to_string(run.state.epochs_done + 1) +
+                "); stopped, " +
+                (fs::exists(ckpt) ? ckpt.string() + " keeps the last good state" : "no checkpoint written yet"));
+  }
+  run.optimizer->zero_grad();
+  loss.backward();
+  run.optimizer->step();
+  const double train_psnr = psnr(out.detach().clamp(0, 1), y).mean().item<double>();
+  return {value, train_psnr};
+}
+
+EpochMetrics finish_epoch(Run& run, int epoch, double lr, double seconds) {
+  const ValResult v = run_validation(run);
+  const int steps = run.options.steps_per_epoch;
+  EpochMetrics m;
+  m.epoch = epoch;
+  m.step = run.state.global_step;
+  m.train_loss = run.state.epoch_loss_sum / steps;
+  m.train_psnr = run.state.epoch_psnr_sum / steps;
+  m.val_loss = v.loss;
+  m.val_psnr = v.psnr;
+  m.val_psnr_seedcompat = v.psnr_seedcompat;
+  m.val_ssim = v.ssim;
+  m.lr = lr;
+  m.seconds = seconds;
+  LoopState& s = run.state;
+  s.history.push_back(m);
+  s.epochs_done = epoch;
+  s.step_in_epoch = 0;
+  s.epoch_loss_sum = s.epoch_psnr_sum = 0;
+  update_plateau(run, m.val_psnr);
+  if (m.val_psnr > s.best_psnr) {
+    s.best_psnr = m.val_psnr;
+    s.best_epoch = epoch;
+    save_best(run, m);
+  }
+  write_metrics_csv((run.dir / "metrics.csv").string(), s.history);
+  write_curves((run.dir / "curves.png").string(), s.history);
+  write_samples((run.dir / "samples.png").string(), v.samples);
+  return m;
+}
+
+TrainResult result_of(const Run& run, bool finished) {
+  TrainResult r;
+  r.finished = finished;
+  r.epochs_done = run.state.epochs_done;
+  r.global_step = run.state.global_step;
+  r.best_val_psnr = run.state.best_psnr;
+  r.best_epoch = run.state.best_epoch;
+  r.history = run.state.history;
+  return r;
+}
+
+TrainResult run_loop(Run& run, const TrainCallback& callback) {
+  const TrainOptions& o = run.options;
+  const Clock::time_point start = Clock::now();
+  const double base_seconds = run.state.seconds;
+  const int64_t first_step = run.state.global_step;
+  const int64_t total_steps = static_cast<int64_t>(o.epochs) * o.steps_per_epoch;
+  const int pairs = static_cast<int>(run.data.train.size());
+  for (int epoch = run.state.epochs_done + 1; epoch <= o.epochs; ++epoch) {
+    const std::vector<int> order = epoch_order(pairs, o.seed, epoch, o.data.shuffle);
+    auto load = [&run, &order, epoch](int step) {
+      return std::async(std::launch::async, [&run, &order, epoch, step] {
+        return make_train_batch(run.data.train, order, run.options, epoch, step);
+      });
+    };
+    const double epoch_lr = scheduled_lr(run);
+    std::future<Batch> next = load(run.state.step_in_epoch);
+    const Clock::time_point epoch_start = Clock::now();
+    const int epoch_first_step = run.state.step_in_epoch;
+    for (int step = run.state.step_in_epoch; step < o.steps_per_epoch; ++step) {
+      const Batch batch = next.get();
+      if (step + 1 < o.steps_per_epoch) next = load(step + 1);  // the loader works while we compute
+      const double lr = scheduled_lr(run);
+      set_lr(*run.optimizer, lr);
+      const auto [loss, train_psnr] = train_step(run, batch);
+      LoopState& s = run.state;
+      s.step_in_epoch = step + 1;
+      s.global_step += 1;
+      s.epoch_loss_sum += loss;
+      s.epoch_psnr_sum += train_psnr;
+      TrainProgress p;
+      p.epoch = epoch;
+      p.epochs = o.epochs;
+      p.step = step + 1;
+      p.steps_per_epoch = o.steps_per_epoch;
+      p.global_step = s.global_step;
+      p.running_loss = s.epoch_loss_sum / (step + 1);
+      const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      p.steps_per_second = (s.global_step - first_step) / std::max(elapsed, 1e-9);
+      p.eta_seconds = (total_steps - s.global_step) / std::max(p.steps_per_second, 1e-9);
+      p.lr = lr;
+      if (callback && !callback(p)) {
+        if (next.valid()) next.wait();
+        checkpoint(run, base_seconds, start);
+        return result_of(run, false);
+      }
+    }
+    const double seconds = base_seconds + std::chrono::duration<double>(Clock::now() - start).count();
+    const double epoch_train_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    TrainProgress p;
+    p.steps_per_second = (o.steps_per_epoch - epoch_first_step) / std::max(epoch_train_seconds, 1e-9);
+    p.epoch = epoch;
+    p.epochs = o.epochs;
+    p.step = p.steps_per_epoch = o.steps_per_epoch;
+    p.global_step = run.state.global_step;
+    p.epoch_done = true;
+    p.metrics = finish_epoch(run, epoch, o.schedule == Schedule::Cosine ? scheduled_lr(run) : epoch_lr, seconds);
+    p.lr = p.metrics.lr;
+    p.running_loss = p.metrics.train_loss;
+    checkpoint(run, base_seconds, start);
+    if (callback && !callback(p)) return result_of(run, epoch == o.epochs);
+  }
+  return result_of(run, true);
+}
+
+// Builds the model (seeded), optimizer and validation batches; loads the data.
+void prepare(Run& run, const LogFn& log) {
+  const TrainOptions& o = run.options;
+  set_cpu_threads(o.threads);
+  const DeviceKind kind = resolve_device(o.device);
+  run.device = kind == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  run.data = load_datasets(o, log);
+  run.val = make_val_batches(run.data.val, o);
+  torch::manual_seed(o.seed);
+  run.model = MIRNet(o.model);
+  run.model->to(run.device);
+  if (o.channels_last && kind == DeviceKind::CPU) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : run.model->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+  run.model->train();
+  run.optimizer = std::make_unique<torch::optim::Adam>(
+      run.model->parameters(), torch::optim::AdamOptions(o.lr).eps(1e-7));  // Keras' Adam epsilon
+  run.state.lr = o.lr;
+  if (log) {
+    std::ostringstream s;
+    s << "training pairs " << run.data.train.size() << ", validation pairs " << run.data.val.size() << ", "
+      << count_parameters(*run.model) << " parameters, device " << device_name(kind);
+    log(s.str());
+  }
+}
+
+void write_options(const fs::path& dir, const TrainOptions& options) {
+  write_file_atomic((dir / "options.json").string(), nlohmann::json::parse(to_json(options)).dump(2) + "\n");
+}
+
+}  // namespace
+
+TrainResult train(const TrainOptions& options, const TrainCallback& callback, const LogFn& log) {
+  validate(options);
+  if (options.run_dir.empty()) throw Error("training: no run folder given");
+  const fs::path dir(options.run_dir);
+  if (fs::exists(dir / "last.ckpt"))
+    throw Error("run folder " + dir.string() + " already holds a run (last.ckpt); resume it or choose another folder");
+  Run run;
+  run.options = options;
+  run.dir = dir;
+  prepare(run, log);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error("cannot create run folder " + dir.string() + ": " + ec.message());
+  write_options(dir, options);
+  return run_loop(run, callback);
+}
+
+TrainOptions load_run_options(const std::string& run_dir) {
+  const fs::path path = fs::path(run_dir) / "options.json";
+  std::ifstream in(path);
+  if (!in) throw Error("no run in " + run_dir + " (" + path.string() + " missing)");
+  std::stringstream text;
+  text << in.rdbuf();
+  TrainOptions options = train_options_from_json(text.str(), default_train_options());
+  options.run_dir = run_dir;
+  return options;
+}
+
+TrainResult resume(const std::string& run_dir, int epochs, const TrainCallback& callback, const LogFn& log) {
+  Run run;
+  run.options = load_run_options(run_dir);
+  if (epochs > 0) run.options.epochs = epochs;
+  validate(run.options);
+  run.dir = run_dir;
+  prepare(run, log);
+  load_checkpoint((run.dir / "last.ckpt").string(), *run.model, *run.optimizer, run.state);
+  if (epochs > 0) write_options(run.dir, run.options);
+  if (log)
+    log("resuming " + run_dir + " at epoch " + std::to_string(run.state.epochs_done + 1) + ", step " +
+        std::to_string(run.state.global_step));
+  return run_loop(run, callback);
+}
+
+}  // namespace lowlight

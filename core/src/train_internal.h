@@ -1,0 +1,77 @@
+#pragma once
+// Pieces of the training loop shared between core/src/train*.cpp and dataset.cpp (not installed).
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lowlight/model.h"
+#include "lowlight/train.h"
+
+namespace lowlight::detail {
+
+// ---- data (dataset.cpp) ----
+// One decoded pair, RGB, 8 bits, interleaved (height x width x 3), kept for the whole run.
+struct PairImage {
+  std::string name;
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> low, high;
+};
+
+struct Datasets {
+  std::vector<PairImage> train, val;
+};
+
+// Lists, pairs and decodes both sets. Bad pairs throw lowlight::Error naming the file, or are skipped
+// with a warning through `log` under data.skip_bad.
+Datasets load_datasets(const TrainOptions& options, const LogFn& log);
+
+struct Batch {
+  torch::Tensor low, high;  // N x 3 x H x W float in [0,1], CPU (channels-last strides if asked)
+};
+
+// A mixing function for deriving independent seeds from (seed, a, b).
+uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b);
+
+// The visiting order of the training pairs in `epoch` (a fixed function of seed and epoch).
+std::vector<int> epoch_order(int pairs, uint64_t seed, int epoch, bool shuffle);
+
+// The batch of `step` in `epoch`: a pure function of (data, options, epoch, step), so a prefetching
+// thread and a resumed run see exactly the same batches.
+Batch make_train_batch(const std::vector<PairImage>& train, const std::vector<int>& order,
+                       const TrainOptions& options, int epoch, int step);
+
+// Fixed validation batches: seeded crops grouped by the batch size, or one whole image per batch.
+std::vector<Batch> make_val_batches(const std::vector<PairImage>& val, const TrainOptions& options);
+
+// ---- state kept across a checkpoint (train_checkpoint.cpp) ----
+struct LoopState {
+  int epochs_done = 0;         // completed epochs
+  int step_in_epoch = 0;       // steps done in the current (epochs_done + 1) epoch
+  int64_t global_step = 0;
+  double epoch_loss_sum = 0;   // over the steps done in the current epoch
+  double epoch_psnr_sum = 0;
+  double lr = 0;               // the plateau schedule's current rate
+  double plateau_best = -1e300;
+  int plateau_wait = 0;
+  double best_psnr = -1e300;
+  int best_epoch = 0;
+  double seconds = 0;          // wall time of earlier sessions of this run
+  std::vector<EpochMetrics> history;
+};
+
+void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                     const LoopState& state);
+void load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                     LoopState& state);
+
+// ---- outputs (train_outputs.cpp) ----
+void write_file_atomic(const std::string& path, const std::string& bytes);
+void write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>& history);
+void write_curves(const std::string& path, const std::vector<EpochMetrics>& history);
+// Rows of low | enhanced | ground truth, each 3 x H x W float in [0,1].
+void write_samples(const std::string& path, const std::vector<std::vector<torch::Tensor>>& rows);
+
+}  // namespace lowlight::detail

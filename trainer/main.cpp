@@ -1,0 +1,198 @@
+// lowlight-train: parses options, calls lowlight::train / lowlight::resume, reports progress.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+
+#include "lowlight/error.h"
+#include "lowlight/train.h"
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+
+void on_sigint(int) {
+  g_stop = 1;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+std::string quote(const std::string& arg) {
+  if (!arg.empty() && arg.find_first_of(" \t\n'\"\\$`*?") == std::string::npos) return arg;
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string format_time(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e8) return "--:--";
+  const long s = static_cast<long>(seconds);
+  char text[32];
+  if (s >= 3600) std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else std::snprintf(text, sizeof text, "%02ld:%02ld", s / 60, s % 60);
+  return text;
+}
+
+void print_epoch(const lowlight::EpochMetrics& m, int epochs, double steps_per_second) {
+  std::fprintf(stderr,
+               "epoch %d/%d  step %lld  train loss %.5f  val loss %.5f  val PSNR %.3f dB (seed-compatible %.4f)  "
+               "SSIM %.4f  lr %.3g  %.4f steps/s  %s\n",
+               m.epoch, epochs, static_cast<long long>(m.step), m.train_loss, m.val_loss, m.val_psnr,
+               m.val_psnr_seedcompat, m.val_ssim, m.lr, steps_per_second, format_time(m.seconds).c_str());
+}
+
+bool report(const lowlight::TrainProgress& p, bool terminal) {
+  if (p.epoch_done) {
+    if (terminal) std::fputc('\n', stderr);
+    print_epoch(p.metrics, p.epochs, p.steps_per_second);
+  } else if (terminal) {
+    const int width = 24, filled = width * p.step / std::max(1, p.steps_per_epoch);
+    std::fprintf(stderr, "\repoch %d/%d [%s%s] %d/%d  %.2f steps/s  ETA %s  loss %.5f ", p.epoch, p.epochs,
+                 std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), p.step,
+                 p.steps_per_epoch, p.steps_per_second, format_time(p.eta_seconds).c_str(), p.running_loss);
+  }
+  std::fflush(stderr);
+  return g_stop == 0;
+}
+
+// Flags override the config file, which overrides the defaults: each flag remembers whether it was given.
+struct Overrides {
+  CLI::App& app;
+  std::vector<std::function<void(lowlight::TrainOptions&)>> setters;
+  std::vector<const CLI::Option*> options;
+
+  template <typename T, typename Set>
+  void option(const std::string& name, const std::string& help, Set set) {
+    auto value = std::make_shared<T>();
+    CLI::Option* opt = app.add_option(name, *value, help);
+    options.push_back(opt);
+    setters.push_back([opt, value, set](lowlight::TrainOptions& o) {
+      if (opt->count()) set(o, *value);
+    });
+  }
+  template <typename Set>
+  void flag(const std::string& name, const std::string& help, Set set) {
+    CLI::Option* opt = app.add_flag(name, help);
+    options.push_back(opt);
+    setters.push_back([opt, set](lowlight::TrainOptions& o) {
+      if (opt->count()) set(o);
+    });
+  }
+  // Names of the flags given other than `except`.
+  std::vector<std::string> given(const std::string& except) const {
+    std::vector<std::string> names;
+    for (const CLI::Option* opt : options)
+      if (opt->count() && opt->get_name() != except) names.push_back(opt->get_name());
+    return names;
+  }
+  void apply(lowlight::TrainOptions& o) const {
+    for (const auto& set : setters) set(o);
+  }
+};
+
+void add_options(Overrides& f) {
+  using O = lowlight::TrainOptions;
+  f.option<std::string>("--train", "paired folder (low/, high/) to train on",
+                        [](O& o, const std::string& v) { o.data.train_dir = v; });
+  f.option<std::string>("--val", "paired folder to validate on (default: split --train)",
+                        [](O& o, const std::string& v) { o.data.val_dir = v; });
+  f.option<int>("--split", "without --val: first N names (sorted as strings) train, the rest validate [300]",
+                [](O& o, int v) { o.data.split = v; });
+  f.option<int>("--channels", "model width C [64]", [](O& o, int v) { o.model.channels = v; });
+  f.option<int>("--rrgs", "recursive residual groups [3]", [](O& o, int v) { o.model.rrgs = v; });
+  f.option<int>("--mrbs", "multi-scale residual blocks per RRG [2]", [](O& o, int v) { o.model.mrbs = v; });
+  f.option<int>("--streams", "parallel resolutions, 2..4 [3]", [](O& o, int v) { o.model.streams = v; });
+  f.option<int>("--sa-kernel", "spatial-attention kernel [1]", [](O& o, int v) { o.model.sa_kernel = v; });
+  f.option<int>("--reduction", "attention squeeze ratio [8]", [](O& o, int v) { o.model.reduction = v; });
+  f.flag("--keras-last-skff", "seed-compat: final SKFF fed the lowest stream twice",
+         [](O& o) { o.model.keras_last_skff = true; });
+  f.flag("--keras-softmax-channels", "seed-compat: SKFF softmax over channels",
+         [](O& o) { o.model.keras_softmax_channels = true; });
+  f.option<std::string>("--loss", "charbonnier, rmse, mse or l1 [charbonnier]",
+                        [](O& o, const std::string& v) { o.loss = lowlight::parse_loss(v); });
+  f.option<double>("--lr", "Adam learning rate [1e-4]", [](O& o, double v) { o.lr = v; });
+  f.option<std::string>("--schedule", "plateau (val PSNR, x0.5 after 5 epochs), cosine or constant [plateau]",
+                        [](O& o, const std::string& v) { o.schedule = lowlight::parse_schedule(v); });
+  f.option<double>("--min-lr", "floor of the schedule [0]", [](O& o, double v) { o.min_lr = v; });
+  f.option<int>("--epochs", "epochs [50]", [](O& o, int v) { o.epochs = v; });
+  f.option<int>("--batch", "batch size [4]", [](O& o, int v) { o.batch = v; });
+  f.option<int>("--crop", "training crop side [128]", [](O& o, int v) { o.data.crop = v; });
+  f.option<int>("--steps", "steps per epoch [75]", [](O& o, int v) { o.steps_per_epoch = v; });
+  f.option<uint64_t>("--seed", "seed for init, crops, order, augmentation [1]", [](O& o, uint64_t v) { o.seed = v; });
+  f.option<std::string>("--augment", "none or flips (flips and 90-degree rotations) [none]",
+                        [](O& o, const std::string& v) { o.data.augment = lowlight::parse_augment(v); });
+  f.flag("--no-shuffle", "keep the file order every epoch (as the Keras example)",
+         [](O& o) { o.data.shuffle = false; });
+  f.flag("--val-full", "validate on whole images instead of fixed seeded crops", [](O& o) { o.data.val_full = true; });
+  f.option<int>("--val-crop", "side of the fixed validation crops [128]", [](O& o, int v) { o.data.val_crop = v; });
+  f.flag("--skip-bad", "skip bad pairs with a warning instead of stopping", [](O& o) { o.data.skip_bad = true; });
+  f.option<int>("--samples", "validation images in samples.png [4]", [](O& o, int v) { o.data.samples = v; });
+  f.option<std::string>("--device", "auto, cpu or cuda [auto]",
+                        [](O& o, const std::string& v) { o.device = lowlight::parse_device(v); });
+  f.option<int>("--threads", "CPU threads (0: LibTorch default) [0]", [](O& o, int v) { o.threads = v; });
+  f.flag("--nchw", "plain NCHW memory format on CPU (default: channels-last)", [](O& o) { o.channels_last = false; });
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw lowlight::Error("cannot read config file " + path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"lowlight-train: train MIRNet for low-light enhancement (outputs in a run folder)"};
+  std::string config_path, out_dir, resume_dir;
+  app.add_option("--config", config_path, "JSON training config (flags override it)")->check(CLI::ExistingFile);
+  app.add_option("-o,--out", out_dir, "run folder for a new run");
+  app.add_option("--resume", resume_dir, "continue the run in this folder from last.ckpt")->check(CLI::ExistingDirectory);
+  Overrides overrides{app, {}, {}};
+  add_options(overrides);
+  CLI11_PARSE(app, argc, argv);
+
+  std::string command;
+  for (int i = 0; i < argc; ++i) command += (i ? " " : "") + quote(argv[i]);
+  const bool terminal = ::isatty(STDERR_FILENO);
+  auto log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  auto progress = [terminal](const lowlight::TrainProgress& p) { return report(p, terminal); };
+  std::signal(SIGINT, on_sigint);
+  try {
+    lowlight::TrainResult result;
+    if (!resume_dir.empty()) {
+      const auto extra = overrides.given("--epochs");
+      if (!out_dir.empty() || !config_path.empty() || !extra.empty())
+        throw lowlight::Error("--resume takes its settings from the run folder; only --epochs may change" +
+                              (extra.empty() ? std::string() : " (given: " + extra.front() + ")"));
+      lowlight::TrainOptions probe;
+      overrides.apply(probe);
+      result = lowlight::resume(resume_dir, app.get_option("--epochs")->count() ? probe.epochs : 0, progress, log);
+      out_dir = resume_dir;
+    } else {
+      if (out_dir.empty()) throw lowlight::Error("give a run folder with --out (or --resume RUN)");
+      lowlight::TrainOptions options = lowlight::default_train_options();
+      if (!config_path.empty()) options = lowlight::train_options_from_json(read_text(config_path), options);
+      overrides.apply(options);
+      options.run_dir = out_dir;
+      options.command_line = command;
+      result = lowlight::train(options, progress, log);
+    }
+    if (!result.finished) {
+      std::fprintf(stderr, "\nstopped after step %lld; continue with: lowlight-train --resume %s\n",
+                   static_cast<long long>(result.global_step), quote(out_dir).c_str());
+      return 130;
+    }
+    std::fprintf(stderr, "done: best validation PSNR %.3f dB at epoch %d; weights in %s/best.safetensors\n",
+                 result.best_val_psnr, result.best_epoch, out_dir.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%slowlight-train: error: %s\n", terminal ? "\n" : "", e.what());
+    return 1;
+  }
+}
