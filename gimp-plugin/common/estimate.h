@@ -1,0 +1,30 @@
+#pragma once
+// The dialog's "about how long" line: the model's multiply-accumulates (MACs) for the layer divided by
+// a throughput. Until the preview has run, the throughput is an assumed figure per device; after each
+// preview it is the rate measured on the preview area with the chosen model and device.
+#include <string>
+
+#include "lowlight/config.h"
+#include "lowlight/device.h"
+
+namespace lowlight::plugin {
+
+struct Throughput {
+  double macs_per_second = 0;
+  bool measured = false;
+};
+
+// Assumed rates: CPU kCpuMacsPerSecondPerThread x hardware threads, CUDA a mid-range card's figure.
+Throughput assumed_throughput(DeviceKind device);
+// The rate seen when `pixels` pixels took `seconds`; tiny areas or times give no reliable figure
+// (macs_per_second 0).
+Throughput measured_throughput(const ModelConfig& config, double pixels, double seconds);
+
+double estimate_seconds(const ModelConfig& config, double pixels, const Throughput& rate);
+
+// e.g. "About 12 s for this layer (1200x800) on CPU (measured on the preview)".
+std::string estimate_text(const ModelConfig& config, int width, int height, DeviceKind device, const Throughput& rate);
+
+std::string format_duration(double seconds);  // "0.4 s", "12 s", "3 min 5 s", "2 h 10 min"
+
+}  // namespace lowlight::plugin

@@ -1,0 +1,184 @@
+// The plug-in's shared layer (no GIMP needed): parameters, last-values record, model lookup, estimate.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "estimate.h"
+#include "lowlight/error.h"
+#include "messages.h"
+#include "model_lookup.h"
+#include "params.h"
+#include "preview_run.h"
+#include "render.h"
+#include "support/tiny_weights.h"
+
+namespace fs = std::filesystem;
+using namespace lowlight;
+using namespace lowlight::plugin;
+
+TEST(PluginParams, DefaultsAndValidation) {
+  const Params p = default_params();
+  EXPECT_EQ(p.strength, 1.0);
+  EXPECT_EQ(p.model, "default");
+  EXPECT_EQ(p.device, DeviceChoice::Auto);
+  EXPECT_EQ(p.tile, 0);
+  EXPECT_NO_THROW(validate(p));
+  Params bad = p;
+  bad.strength = 1.5;
+  EXPECT_THROW(validate(bad), Error);
+  bad = p;
+  bad.tile = -1;
+  EXPECT_THROW(validate(bad), Error);
+  bad = p;
+  bad.model.clear();
+  EXPECT_THROW(validate(bad), Error);
+  EXPECT_THROW(device_choice_from_int(3), Error);
+  EXPECT_EQ(to_device_kind(device_choice_from_int(1)), DeviceKind::CPU);
+  EXPECT_EQ(to_device_kind(device_choice_from_int(2)), DeviceKind::CUDA);
+  EXPECT_EQ(engine_settings(Params{0.25, "x", DeviceChoice::CPU, 64}).strength, 0.25f);
+  EXPECT_EQ(engine_settings(Params{0.3, "x", DeviceChoice::CPU, 64}).tile, 64);
+}
+
+TEST(PluginParams, SavedRecordRoundTripsAndRejectsGarbage) {
+  const Params p{0.25, "/models/night.safetensors", DeviceChoice::CPU, 256};
+  Params back = default_params();
+  ASSERT_TRUE(from_saved(to_saved(p), &back));
+  EXPECT_EQ(back.strength, 0.25);
+  EXPECT_EQ(back.model, p.model);
+  EXPECT_EQ(back.device, DeviceChoice::CPU);
+  EXPECT_EQ(back.tile, 256);
+
+  SavedParams broken = to_saved(p);
+  broken.device = 7;
+  Params untouched = default_params();
+  EXPECT_FALSE(from_saved(broken, &untouched));
+  EXPECT_EQ(untouched.model, "default");
+  broken = to_saved(p);
+  broken.version = 99;
+  EXPECT_FALSE(from_saved(broken, &untouched));
+  broken = to_saved(p);
+  std::memset(broken.model, 'x', sizeof broken.model);  // no terminator
+  EXPECT_FALSE(from_saved(broken, &untouched));
+}
+
+TEST(PluginModels, SearchOrderListingAndErrors) {
+  const fs::path root = test::temp_dir("gimp-models");
+  const fs::path plugin = root / "plugin", profile = root / "profile";
+  fs::create_directories(plugin);
+  fs::create_directories(profile / "lowlight");
+  std::ofstream(plugin / "a.safetensors") << "x";
+  std::ofstream(profile / "lowlight" / "a.safetensors") << "y";
+  std::ofstream(profile / "lowlight" / "b.safetensors") << "z";
+  std::ofstream(profile / "lowlight" / "notes.txt") << "n";
+  unsetenv("LOWLIGHT_MODEL_PATH");
+
+  const auto dirs = model_dirs(plugin.string(), profile.string());
+  ASSERT_GE(dirs.size(), 3u);
+  EXPECT_EQ(dirs.front(), plugin.string());
+  EXPECT_EQ(dirs.back(), (profile / "lowlight").string());
+  EXPECT_EQ(find_model("a", dirs), (plugin / "a.safetensors").string());  // plug-in folder wins
+  EXPECT_EQ(find_model("b", dirs), (profile / "lowlight" / "b.safetensors").string());
+
+  const auto models = list_models(dirs);
+  ASSERT_EQ(models.size(), 2u);
+  EXPECT_EQ(models[0].name, "a");
+  EXPECT_EQ(models[0].path, (plugin / "a.safetensors").string());
+  EXPECT_EQ(models[1].name, "b");
+
+  try {
+    find_model("missing", dirs);
+    FAIL() << "no error for a missing model";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    for (const auto& dir : dirs) EXPECT_NE(what.find(dir), std::string::npos) << what;  // says where it looked
+  }
+  EXPECT_THROW(find_model((root / "nope.safetensors").string(), dirs), Error);
+
+  setenv("LOWLIGHT_MODEL_PATH", (profile / "lowlight").string().c_str(), 1);
+  EXPECT_EQ(find_model("a", model_dirs(plugin.string(), profile.string())),
+            (profile / "lowlight" / "a.safetensors").string());
+  unsetenv("LOWLIGHT_MODEL_PATH");
+  fs::remove_all(root);
+}
+
+TEST(PluginEstimate, ScalesWithPixelsAndUsesMeasuredRate) {
+  const ModelConfig config = test::tiny_config();
+  const Throughput assumed = assumed_throughput(DeviceKind::CPU);
+  ASSERT_GT(assumed.macs_per_second, 0);
+  EXPECT_FALSE(assumed.measured);
+  const double one = estimate_seconds(config, 1e6, assumed);
+  EXPECT_NEAR(estimate_seconds(config, 4e6, assumed), 4 * one, 1e-9 * one);
+  // A preview of 200x200 pixels in 0.5 s: the full-layer estimate is that rate applied to the layer.
+  const Throughput measured = measured_throughput(config, 200.0 * 200.0, 0.5);
+  ASSERT_TRUE(measured.measured);
+  EXPECT_NEAR(estimate_seconds(config, 400.0 * 400.0, measured), 2.0, 1e-9);
+  EXPECT_FALSE(measured_throughput(config, 8.0 * 8.0, 0.5).measured);  // too small to mean anything
+  const std::string text = estimate_text(config, 400, 400, DeviceKind::CPU, measured);
+  EXPECT_NE(text.find("2.0 s"), std::string::npos) << text;
+  EXPECT_NE(text.find("measured"), std::string::npos) << text;
+  EXPECT_EQ(format_duration(125), "2 min 5 s");
+}
+
+TEST(PluginMessages, OneLineWithTitle) {
+  EXPECT_EQ(error_text(std::string("first\nsecond")), "Low-Light Enhance: first");
+}
+
+namespace {
+
+RegionPixels test_region(int width, int height) {
+  RegionPixels region;
+  region.rect = Rect{0, 0, width, height};
+  region.layout.work_channels = 3;
+  region.original.resize(static_cast<size_t>(width) * height * 3);
+  for (size_t i = 0; i < region.original.size(); ++i) region.original[i] = 0.05f + 0.2f * ((i * 37) % 101) / 101.0f;
+  return region;
+}
+
+bool wait_done(PreviewRun& run, double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!run.poll()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+}  // namespace
+
+// The child's result must be what the engine gives in this process.
+TEST(PluginPreviewRun, ChildProcessResultEqualsTheEngine) {
+  const fs::path root = test::temp_dir("gimp-preview");
+  const std::string weights = test::make_tiny_weights((root / "tiny.safetensors").string());
+  EnhanceSettings settings = default_enhance_settings();
+  settings.device = DeviceKind::CPU;
+  PreviewRun run(weights, settings, test_region(40, 24));
+  ASSERT_TRUE(wait_done(run, 60));
+  ASSERT_TRUE(run.ok()) << run.error();
+  EXPECT_GE(run.seconds(), 0.0);
+
+  RegionPixels direct = test_region(40, 24);
+  ASSERT_TRUE(enhance_region(Enhancer(weights, settings), direct));
+  ASSERT_EQ(run.region().enhanced.size(), direct.enhanced.size());
+  EXPECT_TRUE(run.region().enhanced == direct.enhanced);
+  EXPECT_FALSE(direct.enhanced == direct.original);
+
+  PreviewRun missing((root / "missing.safetensors").string(), settings, test_region(8, 8));
+  ASSERT_TRUE(wait_done(missing, 60));
+  EXPECT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().find("missing.safetensors"), std::string::npos) << missing.error();
+
+  // Cancelling does not wait for the model: a big region is dropped at once.
+  const auto start = std::chrono::steady_clock::now();
+  PreviewRun big(weights, settings, test_region(1500, 1500));
+  big.cancel();
+  EXPECT_TRUE(big.poll());
+  EXPECT_FALSE(big.ok());
+  EXPECT_TRUE(big.error().empty());
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+  fs::remove_all(root);
+}
