@@ -14,7 +14,7 @@ mkdir -p out
 build/cli/lowlight enhance samples/coffee-lowlight.png out/coffee-enhanced.png --model default
 echo "run-sample: wrote out/coffee-enhanced.png"
 if [ -x gimp-plugin/install-user.sh ] && [ -f build/gimp-plugin/lowlight-enhance ]; then
-  gimp-plugin/install-user.sh build
+  gimp-plugin/install-user.sh build/gimp-plugin/lowlight-enhance
 else
   echo "run-sample: GIMP plug-in not built (libgimp2.0-dev missing?); skipped its install" >&2
 fi
