@@ -1,8 +1,10 @@
 ; Low-Light Enhance for a whole folder, from Script-Fu.
 ;
 ; Headless, from a shell (the output folder must exist; existing files in it are replaced):
-;   gimp-console-2.10 -i -b '(load "/path/to/batch-enhance.scm")' \
-;     -b '(lowlight-batch-enhance "/photos/dark" "/photos/bright" 1.0 "default")' -b '(gimp-quit 0)'
+;   gimp-console-2.10 -i -b '(begin (load "/path/to/batch-enhance.scm")
+;                                  (lowlight-batch-enhance "/photos/dark" "/photos/bright" 1.0 "default"))' \
+;     -b '(gimp-quit 0)'
+; (one -b for both: the batch interpreter forgets definitions between -b commands)
 ;
 ; Copied into GIMP's scripts folder (~/.config/GIMP/2.10/scripts/) it also appears as
 ; Filters > Enhance > Low-Light Enhance a Folder...

@@ -19,10 +19,13 @@
 #include "lowlight/engine.h"
 #include "lowlight/image.h"
 #include "lowlight/metrics.h"
+#include "support/gimp_check.h"
 #include "support/tiny_weights.h"
 
 namespace fs = std::filesystem;
 using namespace lowlight;
+using test::crop;
+using test::sample;
 
 namespace {
 
@@ -32,48 +35,6 @@ constexpr int kSelX = 10, kSelY = 8, kSelW = 24, kSelH = 20;
 // The layer offset in the offset scenario (the same selection then covers other layer pixels).
 constexpr int kOffX = 5, kOffY = 3;
 
-std::string slurp(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-// A dark, structured test picture (gradients and a checker pattern at 5-15 % brightness), alpha varying
-// over the whole range except fully transparent (whose colour PNG export may drop).
-Image make_image(int width, int height, int channels, SampleType type, int seed) {
-  Image image(width, height, channels, type);
-  const double top = type == SampleType::U8 ? 255.0 : 65535.0;
-  for (int y = 0; y < height; ++y)
-    for (int x = 0; x < width; ++x)
-      for (int c = 0; c < channels; ++c) {
-        double v;
-        if ((channels == 2 || channels == 4) && c == channels - 1) {
-          v = (1.0 + (x * 7 + y * 13 + seed) % 255) / 255.0;
-        } else {
-          const bool check = ((x / 6) + (y / 5) + seed) % 2 == 0;
-          v = 0.04 + 0.06 * x / width + 0.03 * y / height + (check ? 0.05 : 0.0) + 0.01 * c;
-        }
-        const size_t i = (static_cast<size_t>(y) * width + x) * channels + c;
-        if (type == SampleType::U8) image.bytes[i] = static_cast<uint8_t>(std::lround(v * top));
-        else reinterpret_cast<uint16_t*>(image.bytes.data())[i] = static_cast<uint16_t>(std::lround(v * top));
-      }
-  return image;
-}
-
-Image crop(const Image& image, int x0, int y0, int width, int height) {
-  Image out(width, height, image.channels, image.type);
-  const size_t px = image.channels * sample_size(image.type);
-  for (int y = 0; y < height; ++y)
-    std::memcpy(out.bytes.data() + y * width * px, image.bytes.data() + ((y0 + y) * image.width + x0) * px, width * px);
-  return out;
-}
-
-int sample(const Image& image, int x, int y, int c) {
-  const size_t i = (static_cast<size_t>(y) * image.width + x) * image.channels + c;
-  return image.type == SampleType::U8 ? image.bytes[i] : reinterpret_cast<const uint16_t*>(image.bytes.data())[i];
-}
-
 class GimpPlugin : public ::testing::Test {
  protected:
   static void SetUpTestSuite();
@@ -81,7 +42,9 @@ class GimpPlugin : public ::testing::Test {
 
   static fs::path in(const std::string& name) { return root_ / "in" / name; }
   static fs::path out(const std::string& name) { return root_ / "out" / name; }
-  static Image reference(const Image& input, float strength);
+  static Image reference(const Image& input, float strength) {
+    return test::reference_enhance(root_, weights_, input, strength);
+  }
 
   static fs::path root_, weights_;
   static std::string log_;
@@ -94,30 +57,6 @@ std::string GimpPlugin::log_;
 int GimpPlugin::exit_code_ = -1;
 double GimpPlugin::seconds_ = 0;
 
-Image GimpPlugin::reference(const Image& input, float strength) {
-  static int counter = 0;
-  const fs::path src = root_ / ("ref-in-" + std::to_string(counter) + ".png");
-  const fs::path dst = root_ / ("ref-out-" + std::to_string(counter++) + ".png");
-  write_image(src.string(), input.view());
-#ifdef LOWLIGHT_EXE
-  std::ostringstream command;
-  command << LOWLIGHT_EXE << " enhance " << src << " " << dst << " --weights " << weights_
-          << " --device cpu --strength " << strength << " > " << root_ / "cli.log" << " 2>&1";
-  const int status = std::system(command.str().c_str());
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(root_ / "cli.log");
-  return read_image(dst.string());
-#else
-  EnhanceSettings settings = default_enhance_settings();
-  settings.device = DeviceKind::CPU;
-  settings.strength = strength;
-  const Enhancer enhancer(weights_.string(), settings);
-  const Image read = read_image(src.string());
-  Image result(read.width, read.height, read.channels, read.type);
-  EXPECT_TRUE(enhancer.enhance(read.view(), result.view()));
-  return result;
-#endif
-}
-
 void GimpPlugin::SetUpTestSuite() {
   root_ = test::temp_dir("gimp-plugin");
   const fs::path profile = root_ / "profile", home = root_ / "home";
@@ -128,12 +67,12 @@ void GimpPlugin::SetUpTestSuite() {
   weights_ = plugin_dir / "tiny.safetensors";  // found by name, next to the plug-in binary
   test::make_tiny_weights(weights_.string());
 
-  write_image(in("rgb8.png").string(), make_image(64, 48, 3, SampleType::U8, 0).view());
-  write_image(in("rgba8.png").string(), make_image(48, 40, 4, SampleType::U8, 1).view());
-  write_image(in("rgb16.png").string(), make_image(48, 40, 3, SampleType::U16, 2).view());
-  write_image(in("gray8.png").string(), make_image(40, 32, 1, SampleType::U8, 3).view());
-  write_image((root_ / "batch_in" / "a.png").string(), make_image(32, 24, 3, SampleType::U8, 4).view());
-  write_image((root_ / "batch_in" / "b.png").string(), make_image(24, 32, 3, SampleType::U8, 5).view());
+  write_image(in("rgb8.png").string(), test::make_dark_image(64, 48, 3, SampleType::U8, 0).view());
+  write_image(in("rgba8.png").string(), test::make_dark_image(48, 40, 4, SampleType::U8, 1).view());
+  write_image(in("rgb16.png").string(), test::make_dark_image(48, 40, 3, SampleType::U16, 2).view());
+  write_image(in("gray8.png").string(), test::make_dark_image(40, 32, 1, SampleType::U8, 3).view());
+  write_image((root_ / "batch_in" / "a.png").string(), test::make_dark_image(32, 24, 3, SampleType::U8, 4).view());
+  write_image((root_ / "batch_in" / "b.png").string(), test::make_dark_image(24, 32, 3, SampleType::U8, 5).view());
 
   const std::string r = root_.string();
   std::ofstream(root_ / "setup.scm")
@@ -198,7 +137,7 @@ void GimpPlugin::SetUpTestSuite() {
   const int status = std::system(command.c_str());
   seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  log_ = slurp(root_ / "gimp.log");
+  log_ = test::slurp(root_ / "gimp.log");
 }
 
 TEST_F(GimpPlugin, GimpRanEveryCommand) {
