@@ -46,6 +46,28 @@ struct InfoOptions {
 CLI::App* add_info_command(CLI::App& app, InfoOptions& options);
 int run_info(const InfoOptions& options);
 
+struct BenchOptions {
+  std::vector<std::string> weights;
+  std::vector<std::string> models;
+  std::vector<std::string> configs;  // JSON configs benchmarked with random weights
+  std::string sizes = "600x400,4000x3000";
+  int repeats = 3;
+  int warmup = 1;
+  std::string python = "/usr/bin/python3";
+  std::string python_script;
+  bool python_nchw = false;
+  bool train = false;
+  int train_steps = 3;
+  int threads = 0;
+  std::string device = "auto";
+  int tile = 0;
+  double peak_gflops = 0;
+  bool json = false;
+  std::string json_out;  // also write the JSON here
+};
+CLI::App* add_bench_command(CLI::App& app, BenchOptions& options);
+int run_bench(const BenchOptions& options);
+
 // --weights W or --model NAME (default model when neither) to a weight file path.
 std::string resolve_weights(const std::string& weights, const std::string& model);
 

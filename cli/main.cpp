@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "lowlight/bench.h"
 #include "lowlight/error.h"
 #include "lowlight/models.h"
 
@@ -35,6 +36,7 @@ std::string resolve_weights(const std::string& weights, const std::string& model
 }  // namespace lowlight::cli
 
 int main(int argc, char** argv) {
+  lowlight::prefer_passive_openmp(argv);  // may re-execute this program once, before anything else runs
   using namespace lowlight::cli;
   CLI::App app{"lowlight: low-light image enhancement with MIRNet"};
   app.require_subcommand(1);
@@ -46,6 +48,8 @@ int main(int argc, char** argv) {
   CLI::App* enhance_cmd = add_enhance_command(app, enhance);
   CLI::App* eval_cmd = add_eval_command(app, eval);
   CLI::App* info_cmd = add_info_command(app, info);
+  BenchOptions bench;
+  CLI::App* bench_cmd = add_bench_command(app, bench);
 
   try {
     app.parse(argc, argv);
@@ -65,6 +69,7 @@ int main(int argc, char** argv) {
     if (*enhance_cmd) return run_enhance(enhance);
     if (*eval_cmd) return run_eval(eval);
     if (*info_cmd) return run_info(info);
+    if (*bench_cmd) return run_bench(bench);
   } catch (const lowlight::Error& e) {
     std::cerr << "lowlight: error: " << e.what() << "\n";
     return 1;

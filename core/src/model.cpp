@@ -20,6 +20,17 @@ torch::Tensor upsample2(const torch::Tensor& x) {
                                .recompute_scale_factor(false));
 }
 
+// The attention maps without the product, so the dual attention unit can choose where products go.
+torch::Tensor channel_weights(ChannelAttentionImpl& ca, const torch::Tensor& x) {
+  return torch::sigmoid(ca.excite(torch::relu(ca.squeeze(x.mean({2, 3}, /*keepdim=*/true)))));
+}
+
+torch::Tensor spatial_weights(SpatialAttentionImpl& sa, const torch::Tensor& x) {
+  // Keras order: channel max first, then channel mean.
+  auto maps = torch::cat({std::get<0>(x.max(1, /*keepdim=*/true)), x.mean(1, /*keepdim=*/true)}, 1);
+  return torch::sigmoid(sa.conv(maps));
+}
+
 }  // namespace
 
 DownSampleImpl::DownSampleImpl(int channels)
@@ -28,10 +39,12 @@ DownSampleImpl::DownSampleImpl(int channels)
       main3(register_module("main3", conv(channels, 2 * channels, 1))),
       skip(register_module("skip", conv(channels, 2 * channels, 1))) {}
 
+// In-place ReLU and residual adds on fresh convolution outputs save a full-size temporary each (the
+// convolutions' backward passes need their inputs, not their outputs, so training is unaffected).
 torch::Tensor DownSampleImpl::forward(const torch::Tensor& x) {
-  auto m = torch::relu(main2(torch::relu(main1(x))));
+  auto m = main2(main1(x).relu_()).relu_();
   m = main3(F::max_pool2d(m, F::MaxPool2dFuncOptions(2)));
-  return m + skip(F::max_pool2d(x, F::MaxPool2dFuncOptions(2)));
+  return m.add_(skip(F::max_pool2d(x, F::MaxPool2dFuncOptions(2))));
 }
 
 UpSampleImpl::UpSampleImpl(int channels)
@@ -41,26 +54,22 @@ UpSampleImpl::UpSampleImpl(int channels)
       skip(register_module("skip", conv(channels, channels / 2, 1))) {}
 
 torch::Tensor UpSampleImpl::forward(const torch::Tensor& x) {
-  auto m = torch::relu(main2(torch::relu(main1(x))));
-  return main3(upsample2(m)) + skip(upsample2(x));
+  auto m = main2(main1(x).relu_()).relu_();
+  // A 1x1 convolution commutes with nearest up-sampling (each output pixel is a copy of one input pixel), so
+  // both 1x1 convolutions and their sum run at the low resolution and a single up-sampling of C/2 channels
+  // follows: the same result for a quarter of those convolutions' work and one up-sampling instead of two.
+  return upsample2(main3(m).add_(skip(x)));
 }
 
 ChannelAttentionImpl::ChannelAttentionImpl(int channels, const ModelConfig& config)
     : squeeze(register_module("squeeze", conv(channels, squeeze_channels(channels, config), 1))),
       excite(register_module("excite", conv(squeeze_channels(channels, config), channels, 1))) {}
 
-torch::Tensor ChannelAttentionImpl::forward(const torch::Tensor& x) {
-  auto s = x.mean({2, 3}, /*keepdim=*/true);
-  return x * torch::sigmoid(excite(torch::relu(squeeze(s))));
-}
+torch::Tensor ChannelAttentionImpl::forward(const torch::Tensor& x) { return x * channel_weights(*this, x); }
 
 SpatialAttentionImpl::SpatialAttentionImpl(int kernel) : conv(register_module("conv", lowlight::conv(2, 1, kernel))) {}
 
-torch::Tensor SpatialAttentionImpl::forward(const torch::Tensor& x) {
-  // Keras order: channel max first, then channel mean.
-  auto maps = torch::cat({std::get<0>(x.max(1, /*keepdim=*/true)), x.mean(1, /*keepdim=*/true)}, 1);
-  return x * torch::sigmoid(conv(maps));
-}
+torch::Tensor SpatialAttentionImpl::forward(const torch::Tensor& x) { return x * spatial_weights(*this, x); }
 
 DualAttentionImpl::DualAttentionImpl(int channels, const ModelConfig& config)
     : conv1(register_module("conv1", conv(channels, channels, 3))),
@@ -70,8 +79,16 @@ DualAttentionImpl::DualAttentionImpl(int channels, const ModelConfig& config)
       sa(register_module("sa", SpatialAttention(config.sa_kernel))) {}
 
 torch::Tensor DualAttentionImpl::forward(const torch::Tensor& x) {
-  auto f = conv2(torch::relu(conv1(x)));
-  return x + fuse(torch::cat({ca(f), sa(f)}, 1));
+  auto f = conv2(conv1(x).relu_());
+  if (torch::GradMode::is_enabled()) return fuse(torch::cat({ca(f), sa(f)}, 1)).add_(x);
+  // Inference: both attention products are written straight into the halves of the fused input, which
+  // saves two full-size temporaries and the concatenation's copy (out= ops have no autograd, hence the test).
+  const int64_t C = f.size(1);
+  torch::Tensor both = torch::empty({f.size(0), 2 * C, f.size(2), f.size(3)}, f.options(), f.suggest_memory_format());
+  torch::Tensor first = both.slice(1, 0, C), second = both.slice(1, C, 2 * C);
+  torch::mul_out(first, f, channel_weights(*ca, f));
+  torch::mul_out(second, f, spatial_weights(*sa, f));
+  return fuse(both).add_(x);
 }
 
 SKFFImpl::SKFFImpl(int channels, int inputs, const ModelConfig& config)
@@ -82,9 +99,10 @@ SKFFImpl::SKFFImpl(int channels, int inputs, const ModelConfig& config)
 }
 
 torch::Tensor SKFFImpl::forward(const std::vector<torch::Tensor>& xs) {
-  auto sum = xs[0];
-  for (size_t i = 1; i < xs.size(); ++i) sum = sum + xs[i];
-  auto z = torch::relu(squeeze(sum.mean({2, 3}, /*keepdim=*/true)));
+  // The mean of the sum is the sum of the means: no full-size temporary for the sum.
+  auto mean = xs[0].mean({2, 3}, /*keepdim=*/true);
+  for (size_t i = 1; i < xs.size(); ++i) mean = mean + xs[i].mean({2, 3}, /*keepdim=*/true);
+  auto z = torch::relu(squeeze(mean));
   std::vector<torch::Tensor> scores;
   for (size_t i = 0; i < xs.size(); ++i) scores.push_back(select[i]->as<torch::nn::Conv2d>()->forward(z));
   torch::Tensor out;
@@ -96,7 +114,9 @@ torch::Tensor SKFFImpl::forward(const std::vector<torch::Tensor>& xs) {
       if (i == 0) scores = torch::softmax(torch::stack(scores, 0), 0).unbind(0);
       w = scores[i];
     }
-    out = i == 0 ? xs[i] * w : out + xs[i] * w;
+    // Accumulating in place: one full-size output instead of a product and a sum per input.
+    if (i == 0) out = xs[i] * w;
+    else out.addcmul_(xs[i], w);
   }
   return out;
 }
@@ -147,7 +167,7 @@ torch::Tensor MRBImpl::forward(const torch::Tensor& x) {
   }
   std::vector<torch::Tensor> finals;
   for (int k : final_inputs) finals.push_back(second[k]);
-  return x + conv(final_skff(finals));
+  return conv(final_skff(finals)).add_(x);
 }
 
 RRGImpl::RRGImpl(const ModelConfig& config)
@@ -157,7 +177,7 @@ RRGImpl::RRGImpl(const ModelConfig& config)
   for (int i = 0; i < config.mrbs; ++i) mrbs->push_back(MRB(config));
 }
 
-torch::Tensor RRGImpl::forward(const torch::Tensor& x) { return x + conv2(mrbs->forward(conv1(x))); }
+torch::Tensor RRGImpl::forward(const torch::Tensor& x) { return conv2(mrbs->forward(conv1(x))).add_(x); }
 
 MIRNetImpl::MIRNetImpl(const ModelConfig& cfg) : config((validate(cfg), cfg)) {
   conv_in = register_module("conv_in", conv(3, cfg.channels, 3));
@@ -179,7 +199,7 @@ torch::Tensor MIRNetImpl::forward(const torch::Tensor& x) {
     if (reflect) mode = torch::kReflect;
     in = F::pad(x, F::PadFuncOptions({0, pw, 0, ph}).mode(mode));
   }
-  auto y = conv_out(rrgs->forward(conv_in(in))) + in;
+  auto y = conv_out(rrgs->forward(conv_in(in))).add_(in);
   if (ph || pw) y = y.slice(2, 0, H).slice(3, 0, W);
   return y;
 }
