@@ -3,8 +3,8 @@
 #
 #   gimp-plugin/tools/screenshot.sh [--plugin BINARY] [--model FILE.safetensors] [--image PHOTO] [--out PNG]
 #
-# Defaults: build/gimp-plugin/lowlight-enhance, weights/default.safetensors, the first LoL v1 validation
-# photo (../shared/data/lol-v1/val/low/), docs/images/plugin-dialog.png. GIMP runs with a throw-away
+# Defaults: build/gimp-plugin/lowlight-enhance, weights/default.safetensors, the bundled sample
+# samples/coffee-lowlight.png (dataset images stay out of the repository), docs/images/plugin-dialog.png. GIMP runs with a throw-away
 # profile, opens the photo, and calls plug-in-lowlight-enhance in interactive mode; once the dialog's
 # preview has had time to compute, the dialog window is captured with ImageMagick's `import`, and GIMP
 # and Xvfb are stopped. Needs: gimp, xvfb, imagemagick, xdotool.
@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 plugin=$root/build/gimp-plugin/lowlight-enhance
 model=$root/weights/default.safetensors
-image=$(ls "$root"/../shared/data/lol-v1/val/low/*.webp 2>/dev/null | head -n 1 || true)
+image=$root/samples/coffee-lowlight.png
 out=$root/docs/images/plugin-dialog.png
 wait_preview=${LOWLIGHT_SCREENSHOT_WAIT:-8}
 while [ $# -gt 0 ]; do
