@@ -83,4 +83,20 @@ std::string find_model(const std::string& model, const std::vector<std::string>&
   throw Error("model '" + model + "' not found: looked for " + model + kExtension + " in " + searched);
 }
 
+ModelChoices model_choices(const std::vector<std::string>& dirs, const std::string& current) {
+  ModelChoices choices;
+  choices.active = -1;
+  for (const ModelEntry& m : list_models(dirs)) {
+    if (m.name == current || m.path == current) choices.active = static_cast<int>(choices.names.size());
+    choices.names.push_back(m.name);
+  }
+  if (choices.active < 0) {
+    choices.active = static_cast<int>(choices.names.size());
+    choices.names.push_back(current);
+  }
+  choices.tooltip = "Models are looked up in:";
+  for (const std::string& dir : dirs) choices.tooltip += "\n" + dir;
+  return choices;
+}
+
 }  // namespace lowlight::plugin

@@ -26,4 +26,13 @@ std::vector<ModelEntry> list_models(const std::vector<std::string>& dirs);
 // Throws lowlight::Error saying where it looked.
 std::string find_model(const std::string& model, const std::vector<std::string>& dirs);
 
+// What a model chooser offers: the models in `dirs`, then `current` when it is a path or a name not found
+// (so an earlier setting stays visible); `active` indexes `current`; `tooltip` names the folders searched.
+struct ModelChoices {
+  std::vector<std::string> names;
+  int active = 0;
+  std::string tooltip;
+};
+ModelChoices model_choices(const std::vector<std::string>& dirs, const std::string& current);
+
 }  // namespace lowlight::plugin

@@ -1,5 +1,6 @@
 #pragma once
-// The GIMP 2.10 calls around the shared render: buffers, selection, shadow, merge, progress.
+// The GIMP 2.10 calls the shared filter steps (common/apply.h) need: drawable, buffers, selection, shadow,
+// merge, progress.
 #include <libgimp/gimp.h>
 
 #include <string>

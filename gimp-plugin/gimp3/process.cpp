@@ -1,23 +1,32 @@
 #include "process.h"
 
-#include <gegl.h>
-
-#include <memory>
-
+#include "../common/apply.h"
 #include "../common/model_lookup.h"
-#include "../common/render.h"
-#include "lowlight/engine.h"
-#include "lowlight/error.h"
 
 namespace lowlight::plugin::gimp3 {
 namespace {
 
-struct BufferUnref {
-  void operator()(GeglBuffer* buffer) const {
-    if (buffer) g_object_unref(buffer);
+class Drawable final : public FilterTarget {
+ public:
+  explicit Drawable(GimpDrawable* drawable) : drawable_(drawable) {}
+
+  bool bounds(Rect& r) override { return gimp_drawable_mask_intersect(drawable_, &r.x, &r.y, &r.width, &r.height); }
+  BufferPtr pixels() override { return BufferPtr(gimp_drawable_get_buffer(drawable_)); }
+  BufferPtr shadow() override { return BufferPtr(gimp_drawable_get_shadow_buffer(drawable_)); }
+  BufferPtr selection_mask(int& dx, int& dy) override {
+    GimpImage* image = gimp_item_get_image(GIMP_ITEM(drawable_));
+    if (gimp_selection_is_empty(image)) return nullptr;
+    gimp_drawable_get_offsets(drawable_, &dx, &dy);
+    return BufferPtr(gimp_drawable_get_buffer(GIMP_DRAWABLE(gimp_image_get_selection(image))));
   }
+  void merge(const Rect& r) override {
+    gimp_drawable_merge_shadow(drawable_, TRUE);
+    gimp_drawable_update(drawable_, r.x, r.y, r.width, r.height);
+  }
+
+ private:
+  GimpDrawable* drawable_;
 };
-using BufferPtr = std::unique_ptr<GeglBuffer, BufferUnref>;
 
 }  // namespace
 
@@ -42,43 +51,8 @@ std::vector<std::string> search_dirs() {
 }
 
 bool process_drawable(GimpDrawable* drawable, const Params& params) {
-  validate(params);
-  gint x = 0, y = 0, width = 0, height = 0;
-  if (!gimp_drawable_mask_intersect(drawable, &x, &y, &width, &height)) return false;
-  if (params.strength <= 0.0) return false;  // nothing would change: no undo step either
-
-  const std::string path = find_model(params.model, search_dirs());
-  gimp_progress_init("Low-light enhance: loading the model");
-  const Enhancer enhancer(path, engine_settings(params));
-
-  BufferPtr source(gimp_drawable_get_buffer(drawable));
-  BufferPtr shadow(gimp_drawable_get_shadow_buffer(drawable));
-  if (!source || !shadow) throw Error("could not access the layer's pixels");
-  BufferPtr mask;
-  Selection selection;
-  GimpImage* image = gimp_item_get_image(GIMP_ITEM(drawable));
-  if (!gimp_selection_is_empty(image)) {
-    mask.reset(gimp_drawable_get_buffer(GIMP_DRAWABLE(gimp_image_get_selection(image))));
-    gimp_drawable_get_offsets(drawable, &selection.dx, &selection.dy);
-    selection.buffer = mask.get();
-  }
-
-  // GIMP cancels a plug-in's progress by ending the plug-in process; the pixels only ever go to the
-  // shadow buffer, which is merged below, so a cancelled run leaves the layer as it was.
-  gimp_progress_init_printf("Low-light enhance (%dx%d, %s)", width, height, device_name(enhancer.device()));
-  const bool done = render(enhancer, source.get(), shadow.get(), Rect{x, y, width, height}, selection,
-                           [](double fraction) {
-                             gimp_progress_update(fraction);
-                             return true;
-                           });
-  if (!done) throw Error("cancelled");
-  gegl_buffer_flush(shadow.get());
-  shadow.reset();
-  source.reset();
-  gimp_drawable_merge_shadow(drawable, TRUE);  // the one undo step
-  gimp_drawable_update(drawable, x, y, width, height);
-  gimp_progress_end();
-  return true;
+  Drawable target(drawable);
+  return apply_filter(target, {gimp_progress_init, gimp_progress_update, gimp_progress_end}, params, search_dirs());
 }
 
 }  // namespace lowlight::plugin::gimp3

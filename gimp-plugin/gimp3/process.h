@@ -1,6 +1,6 @@
 #pragma once
-// The GIMP 3 calls around the shared render: the procedure's config, buffers, selection, shadow, merge,
-// progress.
+// The GIMP 3 calls the shared filter steps (common/apply.h) need (drawable, buffers, selection, shadow, merge,
+// progress), and the procedure's config as the shared Params.
 #include <libgimp/gimp.h>
 
 #include <string>

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "estimate.h"
 #include "lowlight/error.h"
@@ -14,6 +15,7 @@
 #include "model_lookup.h"
 #include "params.h"
 #include "preview_run.h"
+#include "preview_session.h"
 #include "render.h"
 #include "support/tiny_weights.h"
 
@@ -180,5 +182,102 @@ TEST(PluginPreviewRun, ChildProcessResultEqualsTheEngine) {
   EXPECT_FALSE(big.ok());
   EXPECT_TRUE(big.error().empty());
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+  fs::remove_all(root);
+}
+
+TEST(PluginModels, ChoicesKeepTheCurrentSettingVisible) {
+  const fs::path root = test::temp_dir("gimp-choices");
+  std::ofstream(root / "b.safetensors") << "x";
+  std::ofstream(root / "a.safetensors") << "y";
+  const std::vector<std::string> dirs = {root.string()};
+  ModelChoices choices = model_choices(dirs, "b");
+  EXPECT_EQ(choices.names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(choices.active, 1);
+  EXPECT_NE(choices.tooltip.find(root.string()), std::string::npos) << choices.tooltip;
+  EXPECT_EQ(model_choices(dirs, (root / "a.safetensors").string()).active, 0);  // a path to a listed model
+  choices = model_choices(dirs, "/elsewhere/night.safetensors");
+  EXPECT_EQ(choices.names.back(), "/elsewhere/night.safetensors");
+  EXPECT_EQ(choices.active, 2);
+  fs::remove_all(root);
+}
+
+namespace {
+
+// What a PreviewSession showed, as a front end's widgets would.
+struct SeenView {
+  std::string status, estimate;
+  bool busy = false, runnable = false;
+  int previews = 0, rowstride = 0;
+
+  void attach(PreviewSession& session) {
+    session.view.status = [this](const std::string& text, bool is_busy) {
+      status = text;
+      busy = is_busy;
+    };
+    session.view.estimate = [this](const std::string& text, bool can_run) {
+      estimate = text;
+      runnable = can_run;
+    };
+    session.view.preview = [this](const uint8_t*, int stride) {
+      ++previews;
+      rowstride = stride;
+    };
+  }
+};
+
+BufferPtr dark_buffer(int width, int height) {
+  const GeglRectangle rect{0, 0, width, height};
+  BufferPtr buffer(gegl_buffer_new(&rect, babl_format("R'G'B' u8")));
+  const std::vector<uint8_t> pixels(static_cast<size_t>(width) * height * 3, 20);
+  gegl_buffer_set(buffer.get(), &rect, 0, babl_format("R'G'B' u8"), pixels.data(), GEGL_AUTO_ROWSTRIDE);
+  return buffer;
+}
+
+// Runs the GLib main loop (which polls the preview child) until the session is no longer busy.
+bool wait_idle(const SeenView& seen, double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (seen.busy) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    g_main_context_iteration(nullptr, FALSE);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST(PluginPreviewSession, EstimatesComputesKeepsAndReportsProblems) {
+  gegl_init(nullptr, nullptr);
+  const fs::path root = test::temp_dir("gimp-session");
+  test::make_tiny_weights((root / "tiny.safetensors").string());
+  PreviewSession session(dark_buffer(64, 48), 64, 48, {root.string()}, false);
+  SeenView seen;
+  seen.attach(session);
+  const Params params{1.0, "tiny", DeviceChoice::CPU, 0};
+  session.set_params(params);
+  EXPECT_TRUE(seen.runnable);
+  EXPECT_NE(seen.estimate.find("64x48"), std::string::npos) << seen.estimate;
+  EXPECT_NE(seen.estimate.find("assumed"), std::string::npos) << seen.estimate;
+
+  session.request(Rect{0, 0, 64, 48});
+  EXPECT_TRUE(seen.busy);
+  ASSERT_TRUE(wait_idle(seen, 60));
+  EXPECT_NE(seen.status.find("Preview 64x48 computed in"), std::string::npos) << seen.status;
+  EXPECT_EQ(seen.previews, 1);
+  EXPECT_EQ(seen.rowstride, 64 * 3);
+
+  session.set_params(Params{0.5, "tiny", DeviceChoice::CPU, 0});
+  session.request(Rect{0, 0, 64, 48});  // only the strength changed: the kept preview is re-blended at once
+  EXPECT_FALSE(seen.busy);
+  EXPECT_EQ(seen.previews, 2);
+
+  session.set_params(params, "strength out of range");
+  EXPECT_FALSE(seen.runnable);
+  EXPECT_EQ(seen.estimate, "strength out of range");
+  session.set_params(Params{1.0, "missing", DeviceChoice::CPU, 0});
+  EXPECT_FALSE(seen.runnable);
+  session.request(Rect{0, 0, 32, 32});
+  EXPECT_FALSE(seen.busy);
+  EXPECT_NE(seen.status.find("missing"), std::string::npos) << seen.status;
   fs::remove_all(root);
 }

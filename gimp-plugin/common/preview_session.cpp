@@ -1,0 +1,153 @@
+#include "preview_session.h"
+
+#include "lowlight/weights.h"
+#include "messages.h"
+#include "model_lookup.h"
+
+namespace lowlight::plugin {
+namespace {
+
+constexpr guint kPollMs = 40;
+
+// What the preview's pixels and the measured speed depend on; not the strength (see the header).
+std::string engine_key(const std::string& path, const Params& p) {
+  return path + "|" + std::to_string(static_cast<int>(p.device)) + "|" + std::to_string(p.tile);
+}
+
+bool same_area(const Rect& a, const Rect& b) {
+  return a.x == b.x && a.y == b.y && a.width == b.width && a.height == b.height;
+}
+
+std::string size_text(const Rect& r) { return std::to_string(r.width) + "x" + std::to_string(r.height); }
+
+// The region blended at `mix` over `source`, as the 8-bit pixels GIMP's preview widgets draw.
+std::vector<uint8_t> preview_pixels(const RegionPixels& region, GeglBuffer* source, double mix, int* rowstride) {
+  const Rect& r = region.rect;
+  const GeglRectangle rect{r.x, r.y, r.width, r.height};
+  const BufferPtr scratch(gegl_buffer_new(&rect, region.layout.native));
+  write_region(region, source, scratch.get(), mix);
+  const Babl* format = preview_format(region.layout.native);
+  *rowstride = r.width * babl_format_get_bytes_per_pixel(format);
+  std::vector<uint8_t> pixels(static_cast<size_t>(*rowstride) * r.height);
+  gegl_buffer_get(scratch.get(), &rect, 1.0, format, pixels.data(), GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  return pixels;
+}
+
+}  // namespace
+
+PreviewSession::PreviewSession(BufferPtr source, int layer_width, int layer_height,
+                               std::vector<std::string> model_dirs, bool cuda)
+    : source_(std::move(source)),
+      layer_width_(layer_width),
+      layer_height_(layer_height),
+      dirs_(std::move(model_dirs)),
+      cuda_(cuda),
+      params_(default_params()) {}
+
+void PreviewSession::set_params(const Params& params, const std::string& problem) {
+  params_ = params;
+  problem_ = problem;
+  show_estimate();
+}
+
+DeviceKind PreviewSession::shown_device() const {
+  if (params_.device == DeviceChoice::Auto) return cuda_ ? DeviceKind::CUDA : DeviceKind::CPU;
+  return to_device_kind(params_.device);
+}
+
+void PreviewSession::show_estimate() {
+  if (!problem_.empty()) return view.estimate(problem_, false);
+  std::string text;
+  try {
+    const std::string path = find_model(params_.model, dirs_);
+    const ModelConfig config = read_weights_info(path).config;
+    const bool measured = rate_.measured && rate_key_ == engine_key(path, params_);
+    const Throughput rate = measured ? rate_ : assumed_throughput(shown_device());
+    text = estimate_text(config, layer_width_, layer_height_, shown_device(), rate);
+  } catch (const std::exception& e) {
+    return view.estimate(e.what(), false);
+  }
+  view.estimate(text, true);
+}
+
+void PreviewSession::request(const Rect& area) {
+  if (area.width < 1 || area.height < 1 || !problem_.empty()) return;
+  std::string path;
+  try {
+    path = find_model(params_.model, dirs_);
+  } catch (const std::exception& e) {
+    stop();
+    return view.status(error_text(e), false);
+  }
+  const std::string key = engine_key(path, params_);
+  if (kept_ && kept_key_ == key && same_area(kept_->rect, area)) {
+    stop();
+    return draw(*kept_);  // only the strength changed
+  }
+  if (run_ && run_key_ == key && same_area(run_->region().rect, area)) return;  // already on its way
+  stop();
+  start(path, key, area);
+}
+
+void PreviewSession::start(const std::string& path, const std::string& key, const Rect& area) {
+  try {
+    Params at_full = params_;
+    at_full.strength = 1.0;
+    run_ = std::make_unique<PreviewRun>(path, engine_settings(at_full), read_region(source_.get(), area, Selection{}));
+  } catch (const std::exception& e) {
+    return view.status(error_text(e), false);
+  }
+  run_key_ = key;
+  view.status("Computing the preview (" + size_text(area) + ")...", true);
+  poll_id_ = g_timeout_add(kPollMs, on_poll, this);
+}
+
+void PreviewSession::stop() {
+  if (poll_id_) g_source_remove(poll_id_);
+  poll_id_ = 0;
+  run_.reset();  // kills the child at once
+}
+
+gboolean PreviewSession::on_poll(gpointer self) {
+  return static_cast<PreviewSession*>(self)->poll() ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+bool PreviewSession::poll() {
+  if (run_ && !run_->poll()) return true;
+  poll_id_ = 0;
+  if (!run_) return false;
+  const std::unique_ptr<PreviewRun> run = std::move(run_);
+  if (run->ok()) finish(*run);
+  else view.status(run->error().empty() ? "" : error_text(run->error()), false);
+  return false;
+}
+
+void PreviewSession::finish(PreviewRun& run) {
+  const Rect area = run.region().rect;
+  view.status("Preview " + size_text(area) + " computed in " + format_duration(run.seconds()), false);
+  measure(area, run.seconds());
+  kept_ = std::make_unique<RegionPixels>(std::move(run.region()));
+  kept_key_ = run_key_;
+  draw(*kept_);
+  show_estimate();
+}
+
+void PreviewSession::measure(const Rect& area, double seconds) {
+  try {
+    const ModelConfig config = read_weights_info(find_model(params_.model, dirs_)).config;
+    const Throughput measured = measured_throughput(config, static_cast<double>(area.width) * area.height, seconds);
+    if (!measured.measured) return;
+    rate_ = measured;
+    rate_key_ = run_key_;
+  } catch (const std::exception&) {
+    // The model vanished since: the estimate line reports it.
+  }
+}
+
+void PreviewSession::draw(const RegionPixels& region) {
+  int rowstride = 0;
+  const std::vector<uint8_t> pixels = preview_pixels(region, source_.get(), params_.strength, &rowstride);
+  view.preview(pixels.data(), rowstride);
+}
+
+}  // namespace lowlight::plugin

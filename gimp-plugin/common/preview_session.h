@@ -1,0 +1,83 @@
+#pragma once
+// What the filter's dialog does, apart from its widgets, in every GIMP front end: which preview to compute,
+// keep or drop, polling the child process that computes it (preview_run.h) from the GLib main loop, the
+// status line, and the time estimate that also decides whether OK may be pressed. The preview is computed
+// at strength 1 and kept, so moving the strength slider only re-blends; the final render runs the engine
+// at the chosen strength exactly as the CLI does. The front end hands in settings and the preview area and
+// shows what the session reports through DialogView.
+#include <gegl.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "buffer_ptr.h"
+#include "estimate.h"
+#include "params.h"
+#include "preview_run.h"
+#include "render.h"
+
+namespace lowlight::plugin {
+
+// The front end's widget calls; until it sets them they do nothing (the widgets may not exist yet).
+struct DialogView {
+  // busy: a preview is being computed
+  std::function<void(const std::string& text, bool busy)> status = [](const std::string&, bool) {};
+  // the preview area's pixels in preview_format
+  std::function<void(const uint8_t* pixels, int rowstride)> preview = [](const uint8_t*, int) {};
+  // runnable false: the settings cannot run, OK must be off
+  std::function<void(const std::string& text, bool runnable)> estimate = [](const std::string&, bool) {};
+};
+
+class PreviewSession {
+ public:
+  // `source`: the drawable's pixels; `layer_width` x `layer_height`: the part the filter changes; `cuda`:
+  // whether a CUDA device is there (probe_cuda()), for what "automatic" means in the estimate.
+  PreviewSession(BufferPtr source, int layer_width, int layer_height, std::vector<std::string> model_dirs,
+                 bool cuda);
+  ~PreviewSession() { stop(); }
+  PreviewSession(const PreviewSession&) = delete;
+  PreviewSession& operator=(const PreviewSession&) = delete;
+
+  DialogView view;
+
+  // The dialog's settings changed; `problem`, when not empty, says why they cannot be used (no preview,
+  // OK off). Refreshes the estimate.
+  void set_params(const Params& params, const std::string& problem = {});
+  const Params& params() const { return params_; }
+  const std::vector<std::string>& model_dirs() const { return dirs_; }
+  bool cuda() const { return cuda_; }
+
+  // Shows the preview of `area` (drawable coordinates): the kept one when only the strength changed,
+  // else a new computation, dropping one that no longer fits.
+  void request(const Rect& area);
+  void stop();  // drops the computation under way, if any
+
+ private:
+  static gboolean on_poll(gpointer self);
+  bool poll();  // false once the run has ended
+  void start(const std::string& path, const std::string& key, const Rect& area);
+  void finish(PreviewRun& run);
+  void measure(const Rect& area, double seconds);
+  void draw(const RegionPixels& region);
+  void show_estimate();
+  DeviceKind shown_device() const;
+
+  BufferPtr source_;
+  int layer_width_, layer_height_;
+  std::vector<std::string> dirs_;
+  bool cuda_;
+  Params params_;
+  std::string problem_;
+  std::unique_ptr<PreviewRun> run_;
+  std::string run_key_;
+  guint poll_id_ = 0;
+  std::unique_ptr<RegionPixels> kept_;  // the last finished preview (strength 1) and what it was made with
+  std::string kept_key_;
+  Throughput rate_;
+  std::string rate_key_;
+};
+
+}  // namespace lowlight::plugin
