@@ -32,6 +32,8 @@ def layout(length, tile, overlap, multiple):
         return [(0, length)]
     step = tile - overlap
     count = 1 + (length - tile + step - 1) // step
+    needed = (length + (count - 1) * overlap + count - 1) // count + multiple
+    tile = min(tile, (needed + multiple - 1) // multiple * multiple)
     spans = []
     for i in range(count):
         ideal = i * (length - tile) / (count - 1)
@@ -86,6 +88,9 @@ def rss_peak_mib():
     return 0.0
 
 
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
 class Server:
     def __init__(self, args):
         self.model = mt.load_model(args.weights)
@@ -93,7 +98,9 @@ class Server:
         self.device = torch.device(args.device)
         if self.device.type == "cuda":
             self.fmt = torch.contiguous_format  # as the C++ Enhancer on CUDA
-        self.model = self.model.to(self.device, memory_format=self.fmt)
+        self.dtype = DTYPES[args.precision]
+        self.model = self.model.to(self.device, self.dtype, memory_format=self.fmt)
+        self.autocast = args.precision if args.precision != "fp32" else None  # training: mixed precision
         self.image = self.output = None
 
     def set_image(self, path, width, height, tile, overlap, multiple):
@@ -116,8 +123,8 @@ class Server:
             acc = torch.zeros(1, 3, H, W).contiguous(memory_format=torch.channels_last)
             for (y0, h), wy in zip(self.ys, self.wy):
                 for (x0, w), wx in zip(self.xs, self.wx):
-                    tile = self.image[:, :, y0:y0 + h, x0:x0 + w].to(self.device).contiguous(memory_format=self.fmt)
-                    out = self.model(tile).cpu()
+                    tile = self.image[:, :, y0:y0 + h, x0:x0 + w].to(self.device, self.dtype)
+                    out = self.model(tile.contiguous(memory_format=self.fmt)).float().cpu()
                     acc[:, :, y0:y0 + h, x0:x0 + w] += out * (wy[:, None] * wx[None, :])
             self.output = acc.clamp_(0, 1)
         seconds = time.perf_counter() - start
@@ -139,7 +146,9 @@ class Server:
 
     def step(self):
         start = time.perf_counter()
-        d = self.train_model(self.low) - self.high
+        with torch.autocast(self.device.type, dtype=DTYPES[self.autocast or "bf16"], enabled=bool(self.autocast)):
+            out = self.train_model(self.low)
+        d = out.float() - self.high
         loss = torch.sqrt(d * d + 1e-6).mean()
         self.opt.zero_grad()
         loss.backward()
@@ -154,6 +163,7 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--nchw", action="store_true")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--precision", default="fp32", choices=sorted(DTYPES))
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)

@@ -174,7 +174,10 @@ class MIRNet(nn.Module):
         ph, pw = (m - H % m) % m, (m - W % m) % m
         inp = x
         if ph or pw:
-            inp = F.pad(x, (0, pw, 0, ph), mode="reflect" if (ph < H and pw < W) else "replicate")
+            # CPU padding has no bf16 kernel (torch 1.13): pad the 3 channels in fp32, as the C++ model does.
+            widen = x.device.type == "cpu" and x.dtype != torch.float32
+            inp = F.pad(x.float() if widen else x, (0, pw, 0, ph), mode="reflect" if (ph < H and pw < W) else "replicate")
+            inp = inp.to(x.dtype)
         y = self.conv_out(self.rrgs(self.conv_in(inp))) + inp
         return y[:, :, :H, :W]
 

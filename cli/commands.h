@@ -18,7 +18,7 @@ struct EnhanceOptions {
   int overlap = 0;
   float strength = 1.0f;
   int threads = 0;
-  bool half = false;
+  std::string precision = "auto";
   bool overwrite = false;
 };
 CLI::App* add_enhance_command(CLI::App& app, EnhanceOptions& options);
@@ -34,6 +34,7 @@ struct EvalOptions {
   std::string device = "auto";
   int tile = 0;
   int threads = 0;
+  std::string precision = "auto";
   bool json = false;
 };
 CLI::App* add_eval_command(CLI::App& app, EvalOptions& options);
@@ -60,6 +61,7 @@ struct BenchOptions {
   int train_steps = 3;
   int threads = 0;
   std::string device = "auto";
+  std::string precision = "auto";
   int tile = 0;
   double peak_gflops = 0;
   bool json = false;
@@ -67,6 +69,9 @@ struct BenchOptions {
 };
 CLI::App* add_bench_command(CLI::App& app, BenchOptions& options);
 int run_bench(const BenchOptions& options);
+
+// --precision, shared by the commands that run the model.
+void add_precision_option(CLI::App& cmd, std::string& precision);
 
 // --weights W or --model NAME (default model when neither) to a weight file path.
 std::string resolve_weights(const std::string& weights, const std::string& model);

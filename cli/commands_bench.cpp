@@ -70,6 +70,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
   cmd->add_option("--threads", o.threads, "CPU threads for both sides (0: LibTorch default)");
   cmd->add_option("--device", o.device, "auto, cpu or cuda")->default_val(o.device);
   cmd->add_option("--tile", o.tile, "Tile side (0: automatic)");
+  add_precision_option(*cmd, o.precision);
   cmd->add_option("--peak-gflops", o.peak_gflops, "fp32 peak of this machine (0: estimate from /proc/cpuinfo)");
   cmd->add_flag("--json", o.json, "Print JSON instead of the table");
   cmd->add_option("--json-out", o.json_out, "Also write the JSON to this file");
@@ -107,6 +108,7 @@ int run_bench(const BenchOptions& o) {
   s.threads = o.threads;
   s.tile = o.tile;
   s.device = parse_device(o.device);
+  s.precision = parse_precision(o.precision);
   s.python = o.python;
   s.python_script = o.python_script;
   s.python_nchw = o.python_nchw;

@@ -81,7 +81,7 @@ EnhanceSettings settings_from(const EnhanceOptions& options) {
   settings.overlap = options.overlap;
   settings.strength = options.strength;
   settings.threads = options.threads;
-  settings.half = options.half;
+  settings.precision = parse_precision(options.precision);
   return settings;
 }
 
@@ -113,7 +113,7 @@ CLI::App* add_enhance_command(CLI::App& app, EnhanceOptions& o) {
   cmd->add_option("--strength,-s", o.strength, "Blend: 0 keeps the input, 1 is the full enhancement")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--threads,-j", o.threads, "CPU threads (0: LibTorch default)")->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--half", o.half, "Half precision (CUDA only; ignored on CPU)");
+  add_precision_option(*cmd, o.precision);
   cmd->add_flag("--overwrite", o.overwrite, "Replace existing output files (even the input itself)");
   return cmd;
 }

@@ -121,6 +121,7 @@ CLI::App* add_eval_command(CLI::App& app, EvalOptions& o) {
       ->excludes(model);
   cmd->add_option("--out", o.out, "Write the enhanced images into this folder");
   cmd->add_option("--device", o.device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  add_precision_option(*cmd, o.precision);
   cmd->add_option("--tile", o.tile, "Tile side in pixels (0: chosen from available memory)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads,-j", o.threads, "CPU threads (0: LibTorch default)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
@@ -143,6 +144,7 @@ int run_eval(const EvalOptions& o) {
     settings.device = parse_device(o.device);
     settings.tile = o.tile;
     settings.threads = o.threads;
+    settings.precision = parse_precision(o.precision);
     resolve_device(settings.device);
     weights = resolve_weights(o.weights, o.model);
     enhancer = std::make_unique<Enhancer>(weights, settings);

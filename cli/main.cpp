@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "lowlight/bench.h"
+#include "lowlight/device.h"
 #include "lowlight/error.h"
 #include "lowlight/models.h"
 
@@ -28,6 +28,13 @@ void install_interrupt_handler() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
+void add_precision_option(CLI::App& cmd, std::string& precision) {
+  cmd.add_option("--precision", precision,
+                 "auto (fp16 on CUDA, bf16 on CPUs with native bf16, else fp32), fp32, bf16 or fp16 (CUDA)")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}))
+      ->default_val(precision);
+}
+
 std::string resolve_weights(const std::string& weights, const std::string& model) {
   if (!weights.empty()) return weights;
   return find_model(model.empty() ? kDefaultModelName : model);
@@ -37,6 +44,7 @@ std::string resolve_weights(const std::string& weights, const std::string& model
 
 int main(int argc, char** argv) {
   lowlight::prefer_passive_openmp(argv);  // may re-execute this program once, before anything else runs
+  lowlight::keep_freed_memory();
   using namespace lowlight::cli;
   CLI::App app{"lowlight: low-light image enhancement with MIRNet"};
   app.require_subcommand(1);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 
+#include "lowlight/device.h"
 #include "lowlight/error.h"
 #include "lowlight/train.h"
 
@@ -134,6 +135,8 @@ void add_options(Overrides& f) {
   f.option<std::string>("--device", "auto, cpu or cuda [auto]",
                         [](O& o, const std::string& v) { o.device = lowlight::parse_device(v); });
   f.option<int>("--threads", "CPU threads (0: LibTorch default) [0]", [](O& o, int v) { o.threads = v; });
+  f.option<std::string>("--precision", "fp32, bf16 (mixed precision) or auto (bf16 where native) [fp32]",
+                        [](O& o, const std::string& v) { o.precision = lowlight::parse_precision(v); });
   f.flag("--nchw", "plain NCHW memory format on CPU (default: channels-last)", [](O& o) { o.channels_last = false; });
 }
 
@@ -148,6 +151,8 @@ std::string read_text(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  lowlight::prefer_passive_openmp(argv);  // may re-execute this program once, before anything else runs
+  lowlight::keep_freed_memory();
   CLI::App app{"lowlight-train: train MIRNet for low-light enhancement (outputs in a run folder)"};
   std::string config_path, out_dir, resume_dir;
   app.add_option("--config", config_path, "JSON training config (flags override it)")->check(CLI::ExistingFile);

@@ -191,7 +191,7 @@ void write_random_weights(const std::string& path, const ModelConfig& config, ui
 }
 
 TrainBenchResult bench_train_step(const std::string& weights, const BenchSettings& s, DeviceKind device,
-                                  bench::PythonSide* py, const BenchProgressFn& progress);  // bench_train.cpp
+                                  bool autocast, bench::PythonSide* py, const BenchProgressFn& progress);  // bench_train.cpp
 
 BenchReport run_bench(const BenchSettings& settings, const BenchProgressFn& progress) {
   validate_bench(settings);
@@ -215,10 +215,12 @@ BenchReport run_bench(const BenchSettings& settings, const BenchProgressFn& prog
   es.device = settings.device;
   es.threads = settings.threads;
   es.tile = settings.tile;
+  es.precision = settings.precision;
   for (const std::string& weights : settings.weights) {
     ctx.say("loading " + weights);
     const Enhancer enhancer(weights, es);
     report.device = device_name(enhancer.device());
+    report.precision = precision_name(enhancer.precision());
     report.threads = torch::get_num_threads();
     std::unique_ptr<bench::PythonSide> py;
     if (!settings.python.empty()) {
@@ -226,11 +228,13 @@ BenchReport run_bench(const BenchSettings& settings, const BenchProgressFn& prog
       py = std::make_unique<bench::PythonSide>(
           settings.python, settings.python_script.empty() ? bench::default_python_script() : settings.python_script,
           settings.python_weights.empty() ? weights : settings.python_weights, report.threads, settings.python_nchw,
-          device_name(enhancer.device()));
+          device_name(enhancer.device()), report.precision);
       report.python_torch_version = py->hello().value("torch", "");
     }
     for (const BenchSize& size : settings.sizes) report.inference.push_back(bench_inference(ctx, enhancer, py.get(), size));
-    if (settings.train) report.training.push_back(bench_train_step(weights, settings, enhancer.device(), py.get(), progress));
+    if (settings.train)
+      report.training.push_back(bench_train_step(weights, settings, enhancer.device(),
+                                                 enhancer.precision() == Precision::BF16, py.get(), progress));
   }
   report.load_after = bench::load_average();
   return report;

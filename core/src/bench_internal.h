@@ -24,7 +24,7 @@ double gpu_peak_mib();
 class PythonSide {
  public:
   PythonSide(const std::string& python, const std::string& script, const std::string& weights, int threads,
-             bool nchw, const std::string& device);
+             bool nchw, const std::string& device, const std::string& precision);
   ~PythonSide();
   PythonSide(const PythonSide&) = delete;
   PythonSide& operator=(const PythonSide&) = delete;

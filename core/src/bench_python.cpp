@@ -26,7 +26,7 @@ std::string default_python_script() {
 }
 
 PythonSide::PythonSide(const std::string& python, const std::string& script, const std::string& weights,
-                       int threads, bool nchw, const std::string& device) {
+                       int threads, bool nchw, const std::string& device, const std::string& precision) {
   // A Python side that dies must surface as an error on the next write, not kill us with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
   std::error_code ec;
@@ -42,7 +42,7 @@ PythonSide::PythonSide(const std::string& python, const std::string& script, con
   for (int fd : {in[0], in[1], out[0], out[1]}) posix_spawn_file_actions_addclose(&actions, fd);
   std::vector<std::string> args = {python, script, "--weights", weights, "--threads", std::to_string(threads)};
   if (nchw) args.push_back("--nchw");
-  args.insert(args.end(), {"--device", device});
+  args.insert(args.end(), {"--device", device, "--precision", precision});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

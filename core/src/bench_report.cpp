@@ -31,6 +31,7 @@ std::string model_label(const ModelConfig& c) {
 
 std::string bench_json(const BenchReport& r) {
   json doc = {{"device", r.device},
+              {"precision", r.precision},
               {"threads", r.threads},
               {"torch", r.torch_version},
               {"python_torch", r.python_torch_version},
@@ -69,7 +70,7 @@ std::string bench_json(const BenchReport& r) {
 
 std::string bench_table(const BenchReport& r) {
   std::ostringstream out;
-  out << "device " << r.device << ", " << r.threads << " threads, LibTorch " << r.torch_version;
+  out << "device " << r.device << ", " << r.precision << ", " << r.threads << " threads, LibTorch " << r.torch_version;
   if (!r.python_torch_version.empty()) out << ", Python torch " << r.python_torch_version;
   out << "\nfp32 peak " << format("%.0f", r.peak.gflops) << " GFLOP/s: " << r.peak.assumption << "\n";
   out << "load average before " << r.load_before << ", after " << r.load_after << "\n";

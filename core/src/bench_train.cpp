@@ -3,6 +3,7 @@
 // interleaved with the same step in Python eager.
 #include <chrono>
 
+#include "autocast.h"
 #include "bench_internal.h"
 #include "lowlight/bench.h"
 #include "lowlight/model.h"
@@ -11,7 +12,7 @@
 namespace lowlight {
 
 TrainBenchResult bench_train_step(const std::string& weights, const BenchSettings& s, DeviceKind device,
-                                  bench::PythonSide* py, const BenchProgressFn& progress) {
+                                  bool autocast, bench::PythonSide* py, const BenchProgressFn& progress) {
   TrainBenchResult r;
   r.weights = weights;
   r.batch = s.train_batch;
@@ -37,7 +38,12 @@ TrainBenchResult bench_train_step(const std::string& weights, const BenchSetting
 
   auto step = [&] {
     const auto start = std::chrono::steady_clock::now();
-    const torch::Tensor d = model->forward(low) - high;
+    torch::Tensor out;
+    {
+      AutocastGuard guard(where.type(), autocast);
+      out = model->forward(low).to(torch::kFloat);
+    }
+    const torch::Tensor d = out - high;
     const torch::Tensor loss = torch::sqrt(d * d + 1e-6).mean();
     optimizer.zero_grad();
     loss.backward();

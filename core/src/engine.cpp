@@ -33,6 +33,10 @@ constexpr int kMaxAutoTile = 4096;
 // agreement with whole-image output this gives.
 constexpr double kDefaultOverlapFraction = 0.25;
 constexpr int kMinDefaultOverlap = 32;
+// Above this the overlap buys nothing measurable: with the shipped model on a 2000x1500 photo, tile 768,
+// overlaps 64, 128 and 192 all gave 50-51 dB against the whole image (the per-tile attention statistics,
+// not the seams, set the drift), while each extra pixel of overlap is computed twice.
+constexpr int kMaxDefaultOverlap = 128;
 
 // MemAvailable from /proc/meminfo in bytes, 0 when it cannot be read.
 double available_memory() {
@@ -79,6 +83,7 @@ struct Enhancer::State {
   DeviceKind device = DeviceKind::CPU;
   std::shared_ptr<MIRNetImpl> model;
   torch::Device torch_device{torch::kCPU};
+  Precision precision = Precision::F32;
   torch::ScalarType dtype = torch::kFloat;
 
   TilePlan plan(int width, int height) const;
@@ -96,13 +101,15 @@ Enhancer::Enhancer(const std::string& weights_path, const EnhanceSettings& setti
   s.model = load_weights(weights_path, &s.info);
   s.model->eval();
   torch::NoGradGuard no_grad;
-  if (s.device == DeviceKind::CUDA) {
-    s.torch_device = torch::Device(torch::kCUDA);
-    s.dtype = settings.half ? torch::kHalf : torch::kFloat;
-    s.model->to(s.torch_device, s.dtype);
-  } else {
+  s.precision = resolve_precision(settings.precision, s.device);
+  s.dtype = s.precision == Precision::BF16 ? torch::kBFloat16
+            : s.precision == Precision::F16 ? torch::kHalf
+                                            : torch::kFloat;
+  if (s.device == DeviceKind::CUDA) s.torch_device = torch::Device(torch::kCUDA);
+  s.model->to(s.torch_device, s.dtype);
+  if (s.device == DeviceKind::CPU) {
     // oneDNN convolutions are several times faster on NHWC data on CPU; the weights follow suit so
-    // no layout conversion happens per layer. Half precision applies to CUDA only and is ignored here.
+    // no layout conversion happens per layer.
     for (auto& p : s.model->parameters())
       if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
   }
@@ -114,6 +121,7 @@ Enhancer& Enhancer::operator=(Enhancer&&) noexcept = default;
 
 const WeightsInfo& Enhancer::info() const { return state_->info; }
 DeviceKind Enhancer::device() const { return state_->device; }
+Precision Enhancer::precision() const { return state_->precision; }
 const EnhanceSettings& Enhancer::settings() const { return state_->settings; }
 
 TilePlan Enhancer::plan(int width, int height) const { return state_->plan(width, height); }
@@ -126,7 +134,7 @@ TilePlan Enhancer::State::plan(int width, int height) const {
     plan.tile = std::max(m, s.settings.tile / m * m);  // off-grid tiles would be padded inside the model
   } else {
     const double bytes_per_pixel = (kActivationsPerChannel * s.info.config.channels + kActivationsFixed) *
-                                   (s.dtype == torch::kHalf ? 2.0 : 4.0);
+                                   (s.dtype == torch::kFloat ? 4.0 : 2.0);
     const double budget = memory_budget(s.device);
     if (static_cast<double>(width) * height * bytes_per_pixel <= budget) {
       plan.tile = (std::max(width, height) + m - 1) / m * m;  // whole image: no drift at all
@@ -141,8 +149,8 @@ TilePlan Enhancer::State::plan(int width, int height) const {
       throw Error("tile overlap " + std::to_string(plan.overlap) + " must be smaller than the tile (" +
                   std::to_string(plan.tile) + ")");
   } else {
-    plan.overlap = std::min(plan.tile / 2, std::max(kMinDefaultOverlap,
-                                                    static_cast<int>(plan.tile * kDefaultOverlapFraction)));
+    plan.overlap = std::min(plan.tile / 2, std::clamp(static_cast<int>(plan.tile * kDefaultOverlapFraction),
+                                                      kMinDefaultOverlap, kMaxDefaultOverlap));
   }
   const int overlap = std::min(plan.overlap, plan.tile - 1);
   plan.tiles_x = static_cast<int>(tiles::layout(width, plan.tile, overlap, m).size());
@@ -153,7 +161,9 @@ TilePlan Enhancer::State::plan(int width, int height) const {
 torch::Tensor Enhancer::State::run_tile(float* rgb, int height, int width) const {
   // An interleaved HWC buffer seen as NCHW is exactly the channels-last layout.
   torch::Tensor x = torch::from_blob(rgb, {1, height, width, 3}, torch::kFloat).permute({0, 3, 1, 2});
+  // .to() keeps the channels-last strides on CPU; CUDA gets a dense copy for its own kernels.
   if (device == DeviceKind::CUDA) x = x.to(torch_device, dtype).contiguous();
+  else if (dtype != torch::kFloat) x = x.to(dtype);
   try {
     torch::Tensor y = model->forward(x);
     return y.to(torch::kCPU, torch::kFloat).permute({0, 2, 3, 1}).contiguous();

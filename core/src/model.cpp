@@ -197,7 +197,10 @@ torch::Tensor MIRNetImpl::forward(const torch::Tensor& x) {
     const bool reflect = ph < H && pw < W;
     F::PadFuncOptions::mode_t mode = torch::kReplicate;
     if (reflect) mode = torch::kReflect;
-    in = F::pad(x, F::PadFuncOptions({0, pw, 0, ph}).mode(mode));
+    // LibTorch's CPU padding kernels have no bf16 version (1.13): pad the 3 input channels in fp32.
+    const bool widen = x.is_cpu() && x.scalar_type() != torch::kFloat;
+    in = F::pad(widen ? x.to(torch::kFloat) : x, F::PadFuncOptions({0, pw, 0, ph}).mode(mode));
+    if (widen) in = in.to(x.scalar_type());
   }
   auto y = conv_out(rrgs->forward(conv_in(in))).add_(in);
   if (ph || pw) y = y.slice(2, 0, H).slice(3, 0, W);

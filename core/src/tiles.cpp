@@ -36,6 +36,11 @@ std::vector<Span> layout(int length, int tile, int overlap, int multiple) {
   if (length <= tile) return {Span{0, length}};
   const int step = tile - overlap;
   const int count = 1 + (length - tile + step - 1) / step;
+  // The fewest tiles that cover the length, each shrunk to what still leaves `overlap` between neighbours
+  // (plus one grid step, lost when starts are rounded down): full-size tiles spread evenly would overlap far
+  // more than asked, and at 12 MP computed 1.6x the image's pixels instead of 1.2x.
+  const int needed = (length + (count - 1) * overlap + count - 1) / count + multiple;
+  tile = std::min(tile, (needed + multiple - 1) / multiple * multiple);
   std::vector<Span> spans(count);
   for (int i = 0; i < count; ++i) {
     const double ideal = static_cast<double>(i) * (length - tile) / (count - 1);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "autocast.h"
 #include "lowlight/error.h"
 #include "lowlight/metrics.h"
 #include "lowlight/weights.h"
@@ -26,6 +27,7 @@ struct Run {
   TrainOptions options;
   fs::path dir;
   torch::Device device{torch::kCPU};
+  bool autocast = false;  // bf16 mixed precision (options.precision resolved)
   MIRNet model{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer;
   Datasets data;
@@ -68,7 +70,11 @@ ValResult run_validation(Run& run) {
   int64_t count = 0;
   for (const auto& batch : run.val) {
     const torch::Tensor x = batch.low.to(run.device), y = batch.high.to(run.device);
-    const torch::Tensor out = run.model->forward(x);
+    torch::Tensor out;
+    {
+      AutocastGuard autocast(run.device.type(), run.autocast);
+      out = run.model->forward(x).to(torch::kFloat);
+    }
     const torch::Tensor clamped = out.clamp(0, 1);
     const int64_t n = x.size(0);
     r.loss += compute_loss(run.options, out, y).item<double>() * n;
@@ -132,7 +138,11 @@ void checkpoint(Run& run, double base_seconds, Clock::time_point start) {
 // One optimisation step; returns the loss and the batch's training PSNR.
 std::pair<double, double> train_step(Run& run, const Batch& batch) {
   const torch::Tensor x = batch.low.to(run.device), y = batch.high.to(run.device);
-  const torch::Tensor out = run.model->forward(x);
+  torch::Tensor out;
+  {
+    AutocastGuard autocast(run.device.type(), run.autocast);
+    out = run.model->forward(x).to(torch::kFloat);
+  }
   const torch::Tensor loss = compute_loss(run.options, out, y);
   const double value = loss.item<double>();
   if (!std::isfinite(value)) {
@@ -261,6 +271,9 @@ void prepare(Run& run, const LogFn& log) {
   set_cpu_threads(o.threads);
   const DeviceKind kind = resolve_device(o.device);
   run.device = kind == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  // auto: bf16 on CUDA (no loss scaling needed, unlike fp16) and on CPUs with native bf16.
+  run.autocast = o.precision == Precision::BF16 ||
+                 (o.precision == Precision::Auto && (kind == DeviceKind::CUDA || cpu_has_native_bf16()));
   run.data = load_datasets(o, log);
   run.val = make_val_batches(run.data.val, o);
   torch::manual_seed(o.seed);
@@ -278,7 +291,8 @@ void prepare(Run& run, const LogFn& log) {
   if (log) {
     std::ostringstream s;
     s << "training pairs " << run.data.train.size() << ", validation pairs " << run.data.val.size() << ", "
-      << count_parameters(*run.model) << " parameters, device " << device_name(kind);
+      << count_parameters(*run.model) << " parameters, device " << device_name(kind)
+      << (run.autocast ? ", bf16 mixed precision" : ", fp32");
     log(s.str());
   }
 }

@@ -81,6 +81,9 @@ void validate(const TrainOptions& o) {
   require(o.plateau_factor > 0 && o.plateau_factor < 1, "plateau_factor", o.plateau_factor, "in (0, 1)");
   require(o.plateau_patience >= 0, "plateau_patience", o.plateau_patience, ">= 0");
   require(o.threads >= 0, "threads", o.threads, ">= 0");
+  if (o.precision == Precision::F16)
+    throw Error("invalid precision fp16: training in fp16 needs loss scaling, which lowlight-train does not do; "
+                "use bf16 or fp32");
   const DataOptions& d = o.data;
   const int multiple = size_multiple(o.model);
   require(d.crop >= multiple && d.crop <= 8192, "crop", d.crop, std::to_string(multiple) + "..8192");
@@ -138,7 +141,7 @@ TrainOptions train_options_from_json(const std::string& text, const TrainOptions
   }
   check_keys(j, {"comment", "model", "data", "loss", "charbonnier_eps", "lr", "schedule", "plateau_factor",
                  "plateau_patience", "min_lr", "epochs", "batch", "steps_per_epoch", "seed", "device", "threads",
-                 "channels_last", "command"},
+                 "channels_last", "precision", "command"},
              "");
   TrainOptions o = base;
   if (j.contains("model")) {
@@ -171,6 +174,9 @@ TrainOptions train_options_from_json(const std::string& text, const TrainOptions
   read(j, "seed", o.seed, "");
   read(j, "threads", o.threads, "");
   read(j, "channels_last", o.channels_last, "");
+  std::string precision = precision_name(o.precision);
+  read(j, "precision", precision, "");
+  o.precision = parse_precision(precision);
   read(j, "command", o.command_line, "");
   return o;
 }
@@ -197,6 +203,7 @@ std::string to_json(const TrainOptions& o) {
       {"device", device_name(o.device)},
       {"threads", o.threads},
       {"channels_last", o.channels_last},
+      {"precision", precision_name(o.precision)},
       {"command", o.command_line},
   };
   return j.dump();

@@ -9,6 +9,7 @@
 #include "../common/messages.h"
 #include "../common/params.h"
 #include "dialog.h"
+#include "lowlight/device.h"
 #include "process.h"
 
 namespace {
@@ -113,4 +114,9 @@ void run(const gchar* /*name*/, gint nparams, const GimpParam* param, gint* nret
 
 const GimpPlugInInfo PLUG_IN_INFO = {nullptr, nullptr, query, run};
 
-MAIN()
+// MAIN() spelled out, so the process settings that make CPU inference fast (lowlight/device.h) come first.
+int main(int argc, char** argv) {
+  lowlight::prefer_passive_openmp(argv);  // may re-execute the plug-in once; GIMP's pipes stay open across it
+  lowlight::keep_freed_memory();
+  return gimp_main(&PLUG_IN_INFO, argc, argv);
+}

@@ -10,6 +10,7 @@
 #include "../common/messages.h"
 #include "../common/params.h"
 #include "dialog.h"
+#include "lowlight/device.h"
 #include "process.h"
 
 namespace {
@@ -113,4 +114,9 @@ static void lowlight_plug_in_class_init(LowlightPlugInClass* klass) {
 
 static void lowlight_plug_in_init(LowlightPlugIn* /*self*/) {}
 
-GIMP_MAIN(LOWLIGHT_TYPE_PLUG_IN)
+// GIMP_MAIN() spelled out, so the process settings that make CPU inference fast (lowlight/device.h) come first.
+int main(int argc, char** argv) {
+  lowlight::prefer_passive_openmp(argv);  // may re-execute the plug-in once; GIMP's pipes stay open across it
+  lowlight::keep_freed_memory();
+  return gimp_main(LOWLIGHT_TYPE_PLUG_IN, argc, argv);
+}

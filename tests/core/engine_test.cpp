@@ -32,6 +32,7 @@ class EngineTest : public ::testing::Test {
   static EnhanceSettings cpu(int tile = 0, float strength = 1.0f) {
     EnhanceSettings s = default_enhance_settings();
     s.device = DeviceKind::CPU;
+    s.precision = Precision::F32;  // the mechanics are checked exactly; bf16 has its own test below
     s.tile = tile;
     s.strength = strength;
     return s;
@@ -310,6 +311,43 @@ TEST_F(EngineTest, RejectsBadSettingsAndMismatchedBuffers) {
   EXPECT_THROW(engine.enhance(in.view(), wrong_size.view()), Error);
   EXPECT_THROW(engine.enhance(in.view(), wrong_channels.view()), Error);
   EXPECT_THROW(Enhancer((*dir_ / "missing.safetensors").string(), cpu()), Error);
+}
+
+TEST_F(EngineTest, Bf16AgreesWithFp32OnTheShippedModel) {
+  // The shipped model on the bundled photo: bf16 (the CPU default where the CPU has native bf16) must not
+  // change the picture visibly. Measured 55 dB on random dark input; asserted >= 45 dB.
+  const std::string weights = std::string(LOWLIGHT_SOURCE_DIR) + "/weights/default.safetensors";
+  const Image input = to_float(read_image(std::string(LOWLIGHT_SOURCE_DIR) + "/samples/coffee-lowlight.png").view());
+  EnhanceSettings f32 = cpu(), bf16 = cpu();
+  bf16.precision = Precision::BF16;
+  const Enhancer a(weights, f32), b(weights, bf16);
+  ASSERT_EQ(a.precision(), Precision::F32);
+  ASSERT_EQ(b.precision(), Precision::BF16);
+  const Image x = run(a, input, SampleType::F32), y = run(b, input, SampleType::F32);
+  double mse = 0, change = 0;
+  const size_t n = static_cast<size_t>(input.width) * input.height * 3;
+  for (size_t i = 0; i < n; ++i) {
+    mse += (floats(x)[i] - floats(y)[i]) * (floats(x)[i] - floats(y)[i]);
+    change += std::fabs(floats(x)[i] - floats(input)[i]);
+  }
+  const double psnr_db = 10 * std::log10(n / mse);
+  std::printf("[bf16] shipped model on the sample: bf16 vs fp32 %.2f dB (mean change by the model %.3f)\n",
+              psnr_db, change / n);
+  EXPECT_GT(change / n, 0.1);  // the model really brightens, so agreement is not trivial
+  EXPECT_GE(psnr_db, 45.0);
+  EXPECT_LT(psnr_db, 200.0);   // and bf16 really ran (identical output would mean fp32 twice)
+}
+
+TEST_F(EngineTest, PrecisionIsResolvedWithTheDevice) {
+  EnhanceSettings s = cpu();
+  s.precision = Precision::Auto;
+  EXPECT_EQ(Enhancer(*weights_, s).precision(), cpu_has_native_bf16() ? Precision::BF16 : Precision::F32);
+  s.precision = Precision::F16;
+  EXPECT_THROW(Enhancer(*weights_, s), Error);  // fp16 is for CUDA
+  EXPECT_EQ(resolve_precision(Precision::Auto, DeviceKind::CUDA), Precision::F16);
+  EXPECT_EQ(parse_precision("bf16"), Precision::BF16);
+  EXPECT_STREQ(precision_name(parse_precision("fp32")), "fp32");
+  EXPECT_THROW(parse_precision("int8"), Error);
 }
 
 TEST_F(EngineTest, ForcedCudaWithoutCudaIsAClearError) {

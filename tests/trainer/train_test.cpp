@@ -109,6 +109,21 @@ TEST_F(TrainTest, LossGoesDownAndOutputsExist) {
   EXPECT_THROW(train(o), Error);
 }
 
+TEST_F(TrainTest, Bf16MixedPrecisionLearnsAndDiffersFromFp32) {
+  TrainOptions f32 = tiny_options(root / "data", root / "f32");
+  f32.epochs = 3;
+  TrainOptions bf16 = f32;
+  bf16.run_dir = (root / "bf16").string();
+  bf16.precision = Precision::BF16;
+  const TrainResult a = train(f32), b = train(bf16);
+  ASSERT_TRUE(b.finished);
+  EXPECT_LT(b.history.back().train_loss, 0.8 * b.history.front().train_loss);
+  // Autocast really ran: same seed and data, yet the losses differ (a little).
+  EXPECT_NE(a.history.back().train_loss, b.history.back().train_loss);
+  EXPECT_NEAR(a.history.back().train_loss, b.history.back().train_loss, 0.2 * a.history.back().train_loss);
+  EXPECT_NE(read_text(root / "bf16" / "options.json").find("\"precision\": \"bf16\""), std::string::npos);
+}
+
 TEST_F(TrainTest, InterruptedAndResumedEqualsUninterrupted) {
   TrainOptions a = tiny_options(root / "data", root / "a");
   a.epochs = 3;
@@ -238,6 +253,9 @@ TEST(TrainOptionsTest, InvalidValuesAreRefusedWithAMessage) {
   refused([&] { train_options_from_json(R"({"learning_rate": 0.1})", o); }, "learning_rate");
   refused([&] { train_options_from_json(R"({"data": {"augment": "rotate"}})", o); }, "rotate");
   refused([&] { train_options_from_json("{", o); }, "JSON");
+  refused([&] { TrainOptions x = o; x.precision = Precision::F16; validate(x); }, "fp16");
+  refused([&] { train_options_from_json(R"({"precision": "int8"})", o); }, "int8");
+  EXPECT_EQ(train_options_from_json(R"({"precision": "bf16"})", o).precision, Precision::BF16);
 
   const TrainOptions parsed = train_options_from_json(
       R"({"model": {"channels": 16, "rrgs": 1, "mrbs": 1}, "loss": "rmse", "lr": 0.001, "schedule": "cosine",

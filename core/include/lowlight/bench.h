@@ -28,6 +28,8 @@ struct BenchSettings {
   int threads = 0;                   // CPU intra-op threads for both sides (0: LibTorch default)
   int tile = 0;                      // Enhancer tile (0: automatic), also used by the Python side
   DeviceKind device = DeviceKind::Auto;
+  // Inference in this precision on both sides; training steps use bf16 autocast when it resolves to bf16.
+  Precision precision = Precision::Auto;
   std::string python;                // interpreter with torch; empty: no Python comparison
   std::string python_script;         // bench/infer_torch.py; empty: the source tree's copy
   std::string python_weights;        // weights the Python side loads (empty: the same file; tests only)
@@ -96,6 +98,7 @@ struct TrainBenchResult {
 
 struct BenchReport {
   std::string device;
+  std::string precision;             // resolved: fp32, bf16 or fp16
   int threads = 0;                   // intra-op threads actually used
   CpuPeak peak;
   std::string load_before, load_after;  // /proc/loadavg
@@ -116,17 +119,5 @@ std::string bench_table(const BenchReport& report);  // plain-text table(s) with
 
 // Writes random (seeded) weights of `config` to `path`, for benchmarking configs with no trained file.
 void write_random_weights(const std::string& path, const ModelConfig& config, uint64_t seed = 1);
-
-}  // namespace lowlight
-
-namespace lowlight {
-
-// The benchmark's largest CPU finding: libgomp's default wait policy spins between parallel regions, and on
-// a loaded machine the spinning threads take the cores the working ones need (2 threads ran 3.7x slower
-// than with OMP_WAIT_POLICY=PASSIVE, see docs/performance.md). libgomp reads the variable once, when it is
-// loaded, before main(); so a front end calls this first thing in main(): unless OMP_WAIT_POLICY is set
-// already (the user's choice wins), it sets PASSIVE and re-executes the program (/proc/self/exe, same argv
-// and open files). Returns only when nothing needed doing or the exec failed (harmless: default policy).
-void prefer_passive_openmp(char** argv);
 
 }  // namespace lowlight

@@ -11,6 +11,29 @@ bool cuda_available();
 DeviceKind resolve_device(DeviceKind requested);
 DeviceKind parse_device(const std::string& name);  // "auto", "cpu", "cuda"; throws otherwise
 const char* device_name(DeviceKind kind);
+// Numeric precision of inference (and of training's autocast). BF16 on a CPU with AMX-BF16 runs the compact
+// model about 5x faster than FP32 and stays about 55 dB from it on 8-bit output (docs/performance.md); without
+// native bf16 units it is emulated and slower than FP32, so Auto picks it only where the CPU has them.
+enum class Precision { Auto, F32, BF16, F16 };
+Precision parse_precision(const std::string& name);  // "auto", "fp32", "bf16", "fp16"; throws otherwise
+const char* precision_name(Precision precision);
+// True when the CPU multiplies bf16 natively (AMX-BF16, as the kernel reports it in /proc/cpuinfo).
+bool cpu_has_native_bf16();
+// Auto: FP16 on CUDA, BF16 on CPU with native bf16, else FP32. FP16 on CPU throws (LibTorch has no fast
+// CPU kernels for it). `device` must already be resolved (not Auto).
+Precision resolve_precision(Precision requested, DeviceKind device);
+// The benchmark's largest CPU finding (a process-wide setting, so it lives with the device choice): libgomp's default wait policy spins between parallel regions, and on
+// a loaded machine the spinning threads take the cores the working ones need (2 threads ran 3.7x slower
+// than with OMP_WAIT_POLICY=PASSIVE, see docs/performance.md). libgomp reads the variable once, when it is
+// loaded, before main(); so a front end calls this first thing in main(): unless OMP_WAIT_POLICY is set
+// already (the user's choice wins), it sets PASSIVE and re-executes the program (/proc/self/exe, same argv
+// and open files). Returns only when nothing needed doing or the exec failed (harmless: default policy).
+void prefer_passive_openmp(char** argv);
+// Keeps freed memory in the process for reuse. glibc hands every block above 32 MB out as a fresh mmap() and
+// unmaps it on free, so each full-resolution activation is page-faulted in (and zeroed by the kernel) again:
+// bf16 inference on a 3-megapixel image ran 3.5x slower for it (docs/performance.md). Front ends call this
+// once at start; the price is that the peak stays resident until the process ends.
+void keep_freed_memory();
 // Sets LibTorch's intra-op thread count (0 leaves the default).
 void set_cpu_threads(int threads);
 

@@ -15,7 +15,7 @@ struct EnhanceSettings {
   int tile = 0;            // tile side in pixels (0: chosen from available memory)
   int overlap = 0;         // tile overlap in pixels (0: default for the model)
   DeviceKind device = DeviceKind::Auto;
-  bool half = false;       // FP16 on CUDA
+  Precision precision = Precision::Auto;  // resolved with the device (see device.h)
   int threads = 0;         // CPU threads (0: LibTorch default)
 };
 EnhanceSettings default_enhance_settings();
@@ -50,6 +50,7 @@ class Enhancer {
 
   const WeightsInfo& info() const;
   DeviceKind device() const;
+  Precision precision() const;  // resolved: never Auto
   const EnhanceSettings& settings() const;
 
  private:
