@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <set>
 
 #include "commands.h"
 #include "lowlight/bench.h"
@@ -33,21 +32,6 @@ BenchSize parse_size(const std::string& text) {
   } catch (const std::exception&) {
   }
   throw Error("bad size '" + text + "' (expected WIDTHxHEIGHT, e.g. 600x400)");
-}
-
-// Every <name>.safetensors on the model path (first folder that has a name wins), for "all shipped models".
-std::vector<std::string> shipped_models() {
-  std::vector<std::string> found;
-  std::set<std::string> names;
-  for (const std::string& dir : model_search_path()) {
-    std::error_code ec;
-    std::set<fs::path> here;
-    for (const auto& entry : fs::directory_iterator(dir, ec))
-      if (entry.path().extension() == ".safetensors") here.insert(entry.path());
-    for (const fs::path& p : here)
-      if (names.insert(p.stem().string()).second) found.push_back(p.string());
-  }
-  return found;
 }
 
 }  // namespace
@@ -92,7 +76,8 @@ int run_bench(const BenchOptions& o) {
     write_random_weights(path, model_config_from_json(o.configs[i]));
     s.weights.push_back(path);
   }
-  if (s.weights.empty()) s.weights = shipped_models();
+  if (s.weights.empty())
+    for (const ModelEntry& m : list_models(model_search_path())) s.weights.push_back(m.path);
   if (s.weights.empty())
     throw Error("no shipped models found on the model path; give --weights, --model or --config");
   s.sizes.clear();

@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include "lowlight/model.h"
+
 namespace lowlight {
 
 class AutocastGuard {
@@ -40,5 +42,11 @@ class AutocastGuard {
   torch::DeviceType device_;
   bool enabled_;
 };
+
+// The model's output on `x` in fp32, computed under bf16 autocast when `autocast` is set.
+inline torch::Tensor forward_fp32(MIRNetImpl& model, const torch::Tensor& x, bool autocast) {
+  AutocastGuard guard(x.device().type(), autocast);
+  return model.forward(x).to(torch::kFloat);
+}
 
 }  // namespace lowlight

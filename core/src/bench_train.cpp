@@ -24,11 +24,7 @@ TrainBenchResult bench_train_step(const std::string& weights, const BenchSetting
   std::shared_ptr<MIRNetImpl> model = load_weights(weights, &info);
   r.config = info.config;
   model->to(where);
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : model->parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(format));
-  }
+  set_weight_format(*model, format);
   model->train();
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-4).eps(1e-7));
   torch::manual_seed(1);
@@ -38,12 +34,7 @@ TrainBenchResult bench_train_step(const std::string& weights, const BenchSetting
 
   auto step = [&] {
     const auto start = std::chrono::steady_clock::now();
-    torch::Tensor out;
-    {
-      AutocastGuard guard(where.type(), autocast);
-      out = model->forward(low).to(torch::kFloat);
-    }
-    const torch::Tensor d = out - high;
+    const torch::Tensor d = forward_fp32(*model, low, autocast) - high;
     const torch::Tensor loss = torch::sqrt(d * d + 1e-6).mean();
     optimizer.zero_grad();
     loss.backward();

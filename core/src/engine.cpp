@@ -107,12 +107,7 @@ Enhancer::Enhancer(const std::string& weights_path, const EnhanceSettings& setti
                                             : torch::kFloat;
   if (s.device == DeviceKind::CUDA) s.torch_device = torch::Device(torch::kCUDA);
   s.model->to(s.torch_device, s.dtype);
-  if (s.device == DeviceKind::CPU) {
-    // oneDNN convolutions are several times faster on NHWC data on CPU; the weights follow suit so
-    // no layout conversion happens per layer.
-    for (auto& p : s.model->parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-  }
+  if (s.device == DeviceKind::CPU) set_weight_format(*s.model, torch::MemoryFormat::ChannelsLast);
 }
 
 Enhancer::~Enhancer() = default;

@@ -207,6 +207,12 @@ torch::Tensor MIRNetImpl::forward(const torch::Tensor& x) {
   return y;
 }
 
+void set_weight_format(torch::nn::Module& module, torch::MemoryFormat format) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(format));
+}
+
 int64_t count_parameters(const torch::nn::Module& module) {
   int64_t n = 0;
   for (const auto& p : module.parameters()) n += p.numel();

@@ -70,11 +70,7 @@ ValResult run_validation(Run& run) {
   int64_t count = 0;
   for (const auto& batch : run.val) {
     const torch::Tensor x = batch.low.to(run.device), y = batch.high.to(run.device);
-    torch::Tensor out;
-    {
-      AutocastGuard autocast(run.device.type(), run.autocast);
-      out = run.model->forward(x).to(torch::kFloat);
-    }
+    const torch::Tensor out = forward_fp32(*run.model, x, run.autocast);
     const torch::Tensor clamped = out.clamp(0, 1);
     const int64_t n = x.size(0);
     r.loss += compute_loss(run.options, out, y).item<double>() * n;
@@ -138,11 +134,7 @@ void checkpoint(Run& run, double base_seconds, Clock::time_point start) {
 // One optimisation step; returns the loss and the batch's training PSNR.
 std::pair<double, double> train_step(Run& run, const Batch& batch) {
   const torch::Tensor x = batch.low.to(run.device), y = batch.high.to(run.device);
-  torch::Tensor out;
-  {
-    AutocastGuard autocast(run.device.type(), run.autocast);
-    out = run.model->forward(x).to(torch::kFloat);
-  }
+  const torch::Tensor out = forward_fp32(*run.model, x, run.autocast);
   const torch::Tensor loss = compute_loss(run.options, out, y);
   const double value = loss.item<double>();
   if (!std::isfinite(value)) {
@@ -279,11 +271,7 @@ void prepare(Run& run, const LogFn& log) {
   torch::manual_seed(o.seed);
   run.model = MIRNet(o.model);
   run.model->to(run.device);
-  if (o.channels_last && kind == DeviceKind::CPU) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : run.model->parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-  }
+  if (o.channels_last && kind == DeviceKind::CPU) set_weight_format(*run.model, torch::MemoryFormat::ChannelsLast);
   run.model->train();
   run.optimizer = std::make_unique<torch::optim::Adam>(
       run.model->parameters(), torch::optim::AdamOptions(o.lr).eps(1e-7));  // Keras' Adam epsilon

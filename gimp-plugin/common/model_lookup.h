@@ -4,27 +4,20 @@
 #include <string>
 #include <vector>
 
+#include "lowlight/models.h"
+
 namespace lowlight::plugin {
 
-struct ModelEntry {
-  std::string name;  // file name without .safetensors
-  std::string path;
-};
-
-// The folder holding the running binary (the plug-in's own folder), empty if unknown.
-std::string executable_dir();
+// Lookup and listing over a list of folders are core's (lowlight/models.h); the plug-in adds only its folders.
+using lowlight::executable_dir;
+using lowlight::find_model;
+using lowlight::list_models;
+using lowlight::ModelEntry;
 
 // Folders searched for <name>.safetensors, in order: the entries of $LOWLIGHT_MODEL_PATH, the plug-in's
 // own folder, the system data folder of the package (<LOWLIGHT_DATA_DIR>/weights), and the user's GIMP
 // profile (<profile>/lowlight). Empty arguments are left out.
 std::vector<std::string> model_dirs(const std::string& plugin_dir, const std::string& profile_dir);
-
-// Every *.safetensors in `dirs`; a name found twice keeps its first folder. Unreadable folders are skipped.
-std::vector<ModelEntry> list_models(const std::vector<std::string>& dirs);
-
-// `model` is a name (looked up in `dirs`) or, when it contains '/' or ends in .safetensors, a path.
-// Throws lowlight::Error saying where it looked.
-std::string find_model(const std::string& model, const std::vector<std::string>& dirs);
 
 // What a model chooser offers: the models in `dirs`, then `current` when it is a path or a name not found
 // (so an earlier setting stays visible); `active` indexes `current`; `tooltip` names the folders searched.

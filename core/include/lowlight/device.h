@@ -22,9 +22,9 @@ bool cpu_has_native_bf16();
 // Auto: FP16 on CUDA, BF16 on CPU with native bf16, else FP32. FP16 on CPU throws (LibTorch has no fast
 // CPU kernels for it). `device` must already be resolved (not Auto).
 Precision resolve_precision(Precision requested, DeviceKind device);
-// The benchmark's largest CPU finding (a process-wide setting, so it lives with the device choice): libgomp's default wait policy spins between parallel regions, and on
-// a loaded machine the spinning threads take the cores the working ones need (2 threads ran 3.7x slower
-// than with OMP_WAIT_POLICY=PASSIVE, see docs/performance.md). libgomp reads the variable once, when it is
+// A process-wide setting, so it lives with the device choice: libgomp's default wait policy spins between
+// parallel regions, and on a loaded machine the spinning threads take the cores the working ones need
+// (2 threads ran 3.7x slower than with OMP_WAIT_POLICY=PASSIVE, see docs/performance.md). libgomp reads the variable once, when it is
 // loaded, before main(); so a front end calls this first thing in main(): unless OMP_WAIT_POLICY is set
 // already (the user's choice wins), it sets PASSIVE and re-executes the program (/proc/self/exe, same argv
 // and open files). Returns only when nothing needed doing or the exec failed (harmless: default policy).

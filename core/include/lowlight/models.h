@@ -1,5 +1,5 @@
 #pragma once
-// Finding a shipped model by name. Light header.
+// Finding shipped models by name in a list of folders. Light header.
 #include <string>
 #include <vector>
 
@@ -7,13 +7,31 @@ namespace lowlight {
 
 constexpr const char* kDefaultModelName = "default";
 
-// Folders searched for <name>.safetensors, in order: the entries of $LOWLIGHT_MODEL_PATH (':'-separated),
-// <exe dir>/../share/lowlight/weights (installed), <exe dir>/../../weights (a build tree inside the
-// source tree), and the source tree's weights/ (compile-time path).
+struct ModelEntry {
+  std::string name;  // file name without .safetensors
+  std::string path;
+};
+
+// The folder holding the running binary, empty if unknown.
+std::string executable_dir();
+
+// The entries of $LOWLIGHT_MODEL_PATH (':'-separated; empty entries dropped), which every front end searches
+// first.
+std::vector<std::string> model_path_from_env();
+
+// The command-line tools' folders, in order: model_path_from_env(), <exe dir>/../share/lowlight/weights
+// (installed), <exe dir>/../../weights (a build tree inside the source tree), and the source tree's weights/
+// (compile-time path).
 std::vector<std::string> model_search_path();
 
-// The path of <name>.safetensors in the first folder of model_search_path() that has it. A name with a
-// '/' or ending in .safetensors is taken as a path. Throws lowlight::Error listing the folders searched.
-std::string find_model(const std::string& name);
+// `model` is a name, looked up as <name>.safetensors in the first folder of `dirs` that has it, or (when it
+// contains '/' or ends in .safetensors) a path. Throws lowlight::Error saying where it looked.
+std::string find_model(const std::string& model, const std::vector<std::string>& dirs);
+// The same over model_search_path(); the error also says how to point elsewhere.
+std::string find_model(const std::string& model);
+
+// Every *.safetensors in `dirs`, sorted by name within a folder; a name found twice keeps its first folder.
+// Unreadable folders are skipped.
+std::vector<ModelEntry> list_models(const std::vector<std::string>& dirs);
 
 }  // namespace lowlight
