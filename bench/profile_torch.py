@@ -2,6 +2,7 @@
 
 Also lists every op whose output silently left channels-last (a layout conversion the next conv pays for).
 Usage: /usr/bin/python3 bench/profile_torch.py [--channels 16 --rrgs 1 --mrbs 1] [--size 600x400] [--threads 2]
+       [--precision fp32|bf16]
 """
 import argparse
 import os
@@ -40,13 +41,15 @@ def main():
     ap.add_argument("--size", default="600x400")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rows", type=int, default=25)
+    ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     w, h = map(int, a.size.split("x"))
     model = mt.MIRNet(mt.default_config(channels=a.channels, rrgs=a.rrgs, mrbs=a.mrbs)).eval()
-    model = model.to(memory_format=torch.channels_last)
-    x = (torch.rand(1, 3, h, w) * 0.3).contiguous(memory_format=torch.channels_last)
+    dtype = torch.bfloat16 if a.precision == "bf16" else torch.float32
+    model = model.to(dtype=dtype, memory_format=torch.channels_last)
+    x = (torch.rand(1, 3, h, w) * 0.3).to(dtype).contiguous(memory_format=torch.channels_last)
     bad = layout_report(model, x)
     print("modules whose output left channels-last:", ", ".join(bad) if bad else "none")
     with torch.inference_mode():

@@ -12,6 +12,7 @@
 #include "lowlight/device.h"
 #include "lowlight/error.h"
 #include "lowlight/train.h"
+#include "lowlight/weights.h"
 
 namespace {
 
@@ -154,9 +155,12 @@ int main(int argc, char** argv) {
   lowlight::prefer_passive_openmp(argv);  // may re-execute this program once, before anything else runs
   lowlight::keep_freed_memory();
   CLI::App app{"lowlight-train: train MIRNet for low-light enhancement (outputs in a run folder)"};
-  std::string config_path, out_dir, resume_dir;
+  std::string config_path, out_dir, resume_dir, init_path;
   app.add_option("--config", config_path, "JSON training config (flags override it)")->check(CLI::ExistingFile);
   app.add_option("-o,--out", out_dir, "run folder for a new run");
+  app.add_option("--init", init_path,
+                 "start from this weight file, e.g. to fine-tune on larger crops (its config is the default one)")
+      ->check(CLI::ExistingFile);
   app.add_option("--resume", resume_dir, "continue the run in this folder from last.ckpt")->check(CLI::ExistingDirectory);
   Overrides overrides{app, {}, {}};
   add_options(overrides);
@@ -172,7 +176,7 @@ int main(int argc, char** argv) {
     lowlight::TrainResult result;
     if (!resume_dir.empty()) {
       const auto extra = overrides.given("--epochs");
-      if (!out_dir.empty() || !config_path.empty() || !extra.empty())
+      if (!out_dir.empty() || !config_path.empty() || !init_path.empty() || !extra.empty())
         throw lowlight::Error("--resume takes its settings from the run folder; only --epochs may change" +
                               (extra.empty() ? std::string() : " (given: " + extra.front() + ")"));
       lowlight::TrainOptions probe;
@@ -182,6 +186,10 @@ int main(int argc, char** argv) {
     } else {
       if (out_dir.empty()) throw lowlight::Error("give a run folder with --out (or --resume RUN)");
       lowlight::TrainOptions options = lowlight::default_train_options();
+      if (!init_path.empty()) {
+        options.model = lowlight::read_weights_info(init_path).config;
+        options.init_weights = init_path;
+      }
       if (!config_path.empty()) options = lowlight::train_options_from_json(read_text(config_path), options);
       overrides.apply(options);
       options.run_dir = out_dir;

@@ -2,13 +2,19 @@
 // separable blending weights that sum to one and added into a float accumulator one tile-row high.
 // Once a row of tiles is done, the rows no later tile touches are final: they are blended with the
 // input by `strength` and written straight into the output, and the accumulator rolls down. Memory is
-// therefore one tile's activations plus tile_height x width x 3 floats, whatever the image height.
+// therefore one tile's activations plus tile_height x width x 3 floats, whatever the image height. On CUDA
+// the work of a tile is queued on the enhancer's own stream through pinned buffers, and the next tile's
+// pixels are gathered while the GPU computes.
 #include "lowlight/engine.h"
+
+#include <c10/core/StreamGuard.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -73,6 +79,25 @@ void validate_settings(const EnhanceSettings& s) {
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
+// Host buffers a tile travels through: two inputs (the CPU gathers tile k+1 while the device works on
+// tile k) and one output, each `floats` long. Pinned (page-locked) for CUDA, so that the copies to and
+// from the GPU are asynchronous.
+struct TileBuffers {
+  torch::Tensor in[2], out;
+};
+
+TileBuffers make_tile_buffers(size_t floats, bool pinned) {
+  const auto options = torch::TensorOptions().dtype(torch::kFloat).pinned_memory(pinned);
+  const int64_t n = static_cast<int64_t>(floats);
+  return {{torch::empty({n}, options), torch::empty({n}, options)}, torch::empty({n}, options)};
+}
+
+// A height x width x 3 interleaved tile in the first samples of a flat buffer, seen as N x 3 x H x W: the
+// channels-last layout, with no copy.
+torch::Tensor as_nchw(const torch::Tensor& buffer, int height, int width) {
+  return buffer.narrow(0, 0, static_cast<int64_t>(height) * width * 3).view({1, height, width, 3}).permute({0, 3, 1, 2});
+}
+
 }  // namespace
 
 EnhanceSettings default_enhance_settings() { return EnhanceSettings{}; }
@@ -85,9 +110,11 @@ struct Enhancer::State {
   torch::Device torch_device{torch::kCPU};
   Precision precision = Precision::F32;
   torch::ScalarType dtype = torch::kFloat;
+  std::optional<c10::Stream> stream;  // CUDA: the enhancer's own stream, so its copies can overlap
 
   TilePlan plan(int width, int height) const;
-  torch::Tensor run_tile(float* rgb, int height, int width) const;
+  void start_tile(const torch::Tensor& in, int height, int width, const torch::Tensor& out) const;
+  void finish_tile(int height, int width) const;
   void enhance_tiled(const ImageView& in, const ImageView& out, const ProgressFn& progress, bool* done) const;
 };
 
@@ -105,7 +132,13 @@ Enhancer::Enhancer(const std::string& weights_path, const EnhanceSettings& setti
   s.dtype = s.precision == Precision::BF16 ? torch::kBFloat16
             : s.precision == Precision::F16 ? torch::kHalf
                                             : torch::kFloat;
-  if (s.device == DeviceKind::CUDA) s.torch_device = torch::Device(torch::kCUDA);
+  if (s.device == DeviceKind::CUDA) {
+    s.torch_device = torch::Device(torch::kCUDA);
+    // Tiles come in a few shapes only, so cuDNN's per-shape autotuning pays for itself after a tile or two.
+    at::globalContext().setBenchmarkCuDNN(true);
+    // Through the device-generic interface: the same code builds against CPU-only LibTorch.
+    s.stream = c10::impl::VirtualGuardImpl(c10::DeviceType::CUDA).getStreamFromGlobalPool(s.torch_device);
+  }
   s.model->to(s.torch_device, s.dtype);
   if (s.device == DeviceKind::CPU) set_weight_format(*s.model, torch::MemoryFormat::ChannelsLast);
 }
@@ -153,15 +186,28 @@ TilePlan Enhancer::State::plan(int width, int height) const {
   return plan;
 }
 
-torch::Tensor Enhancer::State::run_tile(float* rgb, int height, int width) const {
-  // An interleaved HWC buffer seen as NCHW is exactly the channels-last layout.
-  torch::Tensor x = torch::from_blob(rgb, {1, height, width, 3}, torch::kFloat).permute({0, 3, 1, 2});
-  // .to() keeps the channels-last strides on CPU; CUDA gets a dense copy for its own kernels.
-  if (device == DeviceKind::CUDA) x = x.to(torch_device, dtype).contiguous();
+// Computes one tile into `out` (height x width x 3 floats). On CPU the result is there when this returns;
+// on CUDA the copies and the network are only queued on the enhancer's stream, and finish_tile() waits.
+void Enhancer::State::start_tile(const torch::Tensor& in, int height, int width, const torch::Tensor& out) const {
+  const bool cuda = device == DeviceKind::CUDA;
+  torch::Tensor x = as_nchw(in, height, width);
+  // CPU keeps the channels-last strides; CUDA converts on the GPU and gets a dense copy for its kernels.
+  if (cuda) x = x.to(torch_device, torch::kFloat, /*non_blocking=*/true).to(dtype).contiguous();
   else if (dtype != torch::kFloat) x = x.to(dtype);
   try {
     torch::Tensor y = model->forward(x);
-    return y.to(torch::kCPU, torch::kFloat).permute({0, 2, 3, 1}).contiguous();
+    if (cuda) y = y.to(torch::kFloat).contiguous(torch::MemoryFormat::ChannelsLast);
+    as_nchw(out, height, width).copy_(y, /*non_blocking=*/cuda);
+  } catch (const c10::Error& e) {
+    throw Error("inference failed on a " + std::to_string(width) + "x" + std::to_string(height) + " tile on " +
+                device_name(device) + ": " + first_line(e.what_without_backtrace()));
+  }
+}
+
+void Enhancer::State::finish_tile(int height, int width) const {
+  if (!stream) return;
+  try {
+    stream->synchronize();  // errors of queued GPU work surface here
   } catch (const c10::Error& e) {
     throw Error("inference failed on a " + std::to_string(width) + "x" + std::to_string(height) + " tile on " +
                 device_name(device) + ": " + first_line(e.what_without_backtrace()));
@@ -186,6 +232,26 @@ bool Enhancer::enhance(const ImageView& in, const ImageView& out, const Progress
   return done;
 }
 
+namespace {
+
+// Adds a tile's output, weighted, into the accumulator rows it covers.
+void accumulate(const float* result, tiles::Span sx, tiles::Span sy, const std::vector<float>& wx,
+                const std::vector<float>& wy, float* acc, int acc_y0, size_t row_floats) {
+  for (int y = 0; y < sy.size; ++y) {
+    float* dst = acc + (sy.start + y - acc_y0) * row_floats + static_cast<size_t>(sx.start) * 3;
+    const float* src = result + static_cast<size_t>(y) * sx.size * 3;
+    const float wrow = wy[y];
+    for (int x = 0; x < sx.size; ++x) {
+      const float w = wrow * wx[x];
+      dst[3 * x + 0] += w * src[3 * x + 0];
+      dst[3 * x + 1] += w * src[3 * x + 1];
+      dst[3 * x + 2] += w * src[3 * x + 2];
+    }
+  }
+}
+
+}  // namespace
+
 void Enhancer::State::enhance_tiled(const ImageView& in, const ImageView& out, const ProgressFn& progress,
                                     bool* done) const {
   const TilePlan p = plan(in.width, in.height);
@@ -201,35 +267,30 @@ void Enhancer::State::enhance_tiled(const ImageView& in, const ImageView& out, c
   for (const auto& s : xs) cols = std::max(cols, s.size);
   const size_t row_floats = static_cast<size_t>(in.width) * 3;
   std::vector<float> acc(row_floats * rows, 0.0f);         // rows [acc_y0, acc_y0 + rows) of the output
-  std::vector<float> tile_in(static_cast<size_t>(rows) * cols * 3);
+  TileBuffers buffers = make_tile_buffers(static_cast<size_t>(rows) * cols * 3, stream.has_value());
   int acc_y0 = 0;
 
   c10::InferenceMode inference;
-  const double total = static_cast<double>(xs.size() * ys.size());
-  size_t finished = 0;
-  for (size_t r = 0; r < ys.size(); ++r) {
-    const tiles::Span sy = ys[r];
-    for (size_t c = 0; c < xs.size(); ++c) {
-      const tiles::Span sx = xs[c];
-      for (int y = 0; y < sy.size; ++y)
-        pixels::read_rgb(in, sy.start + y, sx.start, sx.size, tile_in.data() + static_cast<size_t>(y) * sx.size * 3);
-      const torch::Tensor result = run_tile(tile_in.data(), sy.size, sx.size);
-      const float* res = result.data_ptr<float>();
-      for (int y = 0; y < sy.size; ++y) {
-        float* dst = acc.data() + (sy.start + y - acc_y0) * row_floats + static_cast<size_t>(sx.start) * 3;
-        const float* src = res + static_cast<size_t>(y) * sx.size * 3;
-        const float wrow = wy[r][y];
-        for (int x = 0; x < sx.size; ++x) {
-          const float w = wrow * wx[c][x];
-          dst[3 * x + 0] += w * src[3 * x + 0];
-          dst[3 * x + 1] += w * src[3 * x + 1];
-          dst[3 * x + 2] += w * src[3 * x + 2];
-        }
-      }
-      ++finished;
-      if (progress && !progress(finished / total)) return;  // cancelled: the caller discards `out`
-    }
-    // Rows before the next tile row's start get no more contributions: write them and roll on.
+  std::optional<c10::StreamGuard> on_stream;
+  if (stream) on_stream.emplace(*stream);
+  const size_t count = xs.size() * ys.size();
+  auto gather = [&](size_t k) {
+    const tiles::Span sx = xs[k % xs.size()], sy = ys[k / xs.size()];
+    float* dst = buffers.in[k % 2].data_ptr<float>();
+    for (int y = 0; y < sy.size; ++y)
+      pixels::read_rgb(in, sy.start + y, sx.start, sx.size, dst + static_cast<size_t>(y) * sx.size * 3);
+  };
+  gather(0);
+  for (size_t k = 0; k < count; ++k) {
+    const size_t r = k / xs.size(), c = k % xs.size();
+    start_tile(buffers.in[k % 2], ys[r].size, xs[c].size, buffers.out);
+    if (k + 1 < count) gather(k + 1);  // on CUDA this overlaps the GPU's work on tile k
+    finish_tile(ys[r].size, xs[c].size);
+    accumulate(buffers.out.data_ptr<float>(), xs[c], ys[r], wx[c], wy[r], acc.data(), acc_y0, row_floats);
+    if (progress && !progress((k + 1) / static_cast<double>(count))) return;  // cancelled: `out` is discarded
+    if (c + 1 < xs.size()) continue;
+    // Rows before the next tile row's start get no more contributions: write them and roll on. (The next
+    // row's first tile, gathered above, reads only rows from that start on.)
     const int final_end = r + 1 < ys.size() ? ys[r + 1].start : in.height;
     for (int y = acc_y0; y < final_end; ++y)
       pixels::write_blended(in, out, y, acc.data() + (y - acc_y0) * row_floats, settings.strength);

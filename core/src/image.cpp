@@ -1,6 +1,6 @@
-// Pixel buffers and file I/O through OpenCV. Files are decoded from memory (so the checks we make on the
-// file are the checks on the bytes we decode) and written atomically (temp file beside the target, fsync,
-// rename).
+// Pixel buffers and image files. Files are decoded from memory (so the checks we make on the file are the
+// checks on the bytes we decode; the codecs are in image_codec.cpp) and written atomically (temp file
+// beside the target, fsync, rename).
 #include "lowlight/image.h"
 
 #include <fcntl.h>
@@ -15,10 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
+#include "image_codec.h"
 #include "lowlight/error.h"
 
 namespace fs = std::filesystem;
@@ -73,20 +70,6 @@ ImageView Image::view() const {
 
 namespace {
 
-std::string depth_name(int depth) {
-  switch (depth) {
-    case CV_8U: return "8-bit unsigned";
-    case CV_8S: return "8-bit signed";
-    case CV_16U: return "16-bit unsigned";
-    case CV_16S: return "16-bit signed";
-    case CV_32S: return "32-bit signed integer";
-    case CV_32F: return "32-bit float";
-    case CV_64F: return "64-bit float";
-    case CV_16F: return "16-bit float";
-    default: return "depth " + std::to_string(depth);
-  }
-}
-
 // Whole file into memory; the size is checked before allocating (imdecode takes an int-sized buffer).
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
   std::error_code ec;
@@ -125,26 +108,6 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
   return data;
 }
 
-SampleType sample_type_for(const cv::Mat& mat, const std::string& path) {
-  switch (mat.depth()) {
-    case CV_8U: return SampleType::U8;
-    case CV_16U: return SampleType::U16;
-    case CV_32F: return SampleType::F32;
-    default:
-      throw Error(path + ": unsupported sample depth " + depth_name(mat.depth()) +
-                  " (expected 8-bit, 16-bit unsigned or 32-bit float)");
-  }
-}
-
-int cv_depth(SampleType type) {
-  switch (type) {
-    case SampleType::U8: return CV_8U;
-    case SampleType::U16: return CV_16U;
-    case SampleType::F32: return CV_32F;
-  }
-  throw Error("unknown sample type");
-}
-
 void check_view(const ImageView& image, const std::string& what) {
   if (!image.data) throw Error(what + ": image has no pixel data");
   if (image.width <= 0 || image.height <= 0) {
@@ -161,21 +124,15 @@ void check_view(const ImageView& image, const std::string& what) {
   }
 }
 
-// Wraps a view as a cv::Mat without copying (the Mat must not outlive the view).
-cv::Mat as_mat(const ImageView& image) {
-  return cv::Mat(image.height, image.width, CV_MAKETYPE(cv_depth(image.type), image.channels), image.data,
-                 image.stride());
-}
-
 std::string lower_extension(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   return ext;
 }
 
-enum class Format { Png, Jpeg, Tiff, Webp };
+}  // namespace
 
-Format format_for(const std::string& path) {
+codec::Format codec::format_for(const std::string& path) {
   const std::string ext = lower_extension(path);
   if (ext == ".png") return Format::Png;
   if (ext == ".jpg" || ext == ".jpeg") return Format::Jpeg;
@@ -184,68 +141,7 @@ Format format_for(const std::string& path) {
   throw Error(path + ": unknown image extension '" + ext + "' (expected .png, .jpg, .jpeg, .tif, .tiff or .webp)");
 }
 
-// Converts samples to the depth a format stores: 8-bit for JPEG/WebP, 8 or 16-bit for PNG/TIFF
-// (float goes to 16-bit: it keeps more than 8 bits and every reader opens it).
-cv::Mat to_storage_depth(const cv::Mat& src, bool allow16) {
-  const int depth = src.depth();
-  cv::Mat out;
-  if (depth == CV_8U || (depth == CV_16U && allow16)) return src;
-  if (depth == CV_16U) {
-    src.convertTo(out, CV_8U, 1.0 / 257.0);  // rounds to nearest, 65535 -> 255
-    return out;
-  }
-  // Float: clip to [0,1] (NaN -> 0) and scale with rounding; convertTo saturates.
-  cv::Mat clean = src.clone();
-  cv::patchNaNs(clean, 0.0);
-  clean.convertTo(out, allow16 ? CV_16U : CV_8U, allow16 ? 65535.0 : 255.0);
-  return out;
-}
-
-// Interleaved RGB(A)/gray(+alpha) to the channel layout OpenCV encoders expect (BGR(A) or gray).
-cv::Mat to_encoder_layout(const cv::Mat& src, Format format) {
-  cv::Mat out;
-  const int channels = src.channels();
-  const bool keep_alpha = format != Format::Jpeg;
-  if (channels == 1) return src;
-  if (channels == 2) {
-    std::vector<cv::Mat> planes;
-    cv::split(src, planes);
-    if (!keep_alpha) return planes[0];
-    cv::merge(std::vector<cv::Mat>{planes[0], planes[0], planes[0], planes[1]}, out);
-    return out;
-  }
-  if (channels == 3) {
-    cv::cvtColor(src, out, cv::COLOR_RGB2BGR);
-    return out;
-  }
-  cv::cvtColor(src, out, keep_alpha ? cv::COLOR_RGBA2BGRA : cv::COLOR_RGBA2BGR);
-  return out;
-}
-
-std::vector<uint8_t> encode(const ImageView& image, const std::string& path) {
-  const Format format = format_for(path);
-  const bool allow16 = format == Format::Png || format == Format::Tiff;
-  std::vector<int> params;
-  std::string ext = ".png";
-  switch (format) {
-    case Format::Png: ext = ".png"; params = {cv::IMWRITE_PNG_COMPRESSION, 3}; break;
-    case Format::Jpeg: ext = ".jpg"; params = {cv::IMWRITE_JPEG_QUALITY, 95}; break;
-    case Format::Tiff: ext = ".tiff"; break;
-    // Quality above 100 selects lossless WebP: the data set is lossless WebP and outputs should not lose more.
-    case Format::Webp: ext = ".webp"; params = {cv::IMWRITE_WEBP_QUALITY, 101}; break;
-  }
-  std::vector<uint8_t> buffer;
-  try {
-    const cv::Mat mat = to_encoder_layout(to_storage_depth(as_mat(image), allow16), format);
-    if (!cv::imencode(ext, mat, buffer, params) || buffer.empty()) {
-      throw Error(path + ": OpenCV could not encode a " + std::to_string(image.width) + "x" +
-                  std::to_string(image.height) + " " + sample_type_name(image.type) + " image as " + ext);
-    }
-  } catch (const cv::Exception& e) {
-    throw Error(path + ": encoding failed: " + e.what());
-  }
-  return buffer;
-}
+namespace {
 
 // Opens a fresh temp file beside `path` with O_EXCL and mode 0666 (so the umask applies as for any new file).
 int open_temp_beside(const std::string& path, std::string& temp_path) {
@@ -311,44 +207,14 @@ void write_atomically(const std::string& path, const std::vector<uint8_t>& data)
   sync_directory_of(path);
 }
 
-Image from_decoded(const cv::Mat& decoded, const std::string& path) {
-  const SampleType type = sample_type_for(decoded, path);
-  cv::Mat rgb;
-  switch (decoded.channels()) {
-    case 1: rgb = decoded; break;
-    case 3: cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB); break;
-    case 4: cv::cvtColor(decoded, rgb, cv::COLOR_BGRA2RGBA); break;
-    default:
-      throw Error(path + ": unsupported channel count " + std::to_string(decoded.channels()) +
-                  " (expected 1, 3 or 4)");
-  }
-  Image image(rgb.cols, rgb.rows, rgb.channels(), type);
-  const size_t row = static_cast<size_t>(image.width) * image.channels * sample_size(type);
-  for (int y = 0; y < rgb.rows; ++y) std::memcpy(image.bytes.data() + y * row, rgb.ptr(y), row);
-  return image;
-}
-
 }  // namespace
 
-Image read_image(const std::string& path) {
-  const std::vector<uint8_t> data = read_file_bytes(path);
-  cv::Mat decoded;
-  try {
-    const cv::Mat encoded(1, static_cast<int>(data.size()), CV_8U, const_cast<uint8_t*>(data.data()));
-    decoded = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    throw Error(path + ": cannot decode image: " + e.what());
-  }
-  if (decoded.empty()) {
-    throw Error(path + ": not an image OpenCV can decode (unknown format or corrupt data)");
-  }
-  return from_decoded(decoded, path);
-}
+Image read_image(const std::string& path) { return codec::decode(read_file_bytes(path), path); }
 
 void write_image(const std::string& path, const ImageView& image) {
-  format_for(path);  // an unknown extension fails before anything is touched
+  codec::format_for(path);  // an unknown extension fails before anything is touched
   check_view(image, path);
-  write_atomically(path, encode(image, path));
+  write_atomically(path, codec::encode(image, path));
 }
 
 Image to_float(const ImageView& image) {

@@ -282,6 +282,30 @@ double psnr(const ImageView& a, const ImageView& b) {
   return -10.0 * std::log10(mse);
 }
 
+double psnr_gt_mean(const ImageView& result, const ImageView& reference) {
+  check_pair(result, reference, "psnr_gt_mean");
+  const int colours = colour_channels(result.channels);
+  auto for_each = [&](auto&& f) {
+    for (int y = 0; y < result.height; ++y)
+      for (int x = 0; x < result.width; ++x)
+        for (int c = 0; c < colours; ++c) {
+          const size_t i = static_cast<size_t>(x) * result.channels + c;
+          f(sample_at(result, y, i), sample_at(reference, y, i));
+        }
+  };
+  double sum_result = 0.0, sum_reference = 0.0;
+  for_each([&](double r, double g) { sum_result += r, sum_reference += g; });
+  const double gain = sum_result > 0.0 ? sum_reference / sum_result : 1.0;
+  double sum = 0.0;
+  for_each([&](double r, double g) {
+    const double d = std::clamp(gain * r, 0.0, 1.0) - g;
+    sum += d * d;
+  });
+  const double mse = sum / (static_cast<double>(result.width) * result.height * colours);
+  if (mse == 0.0) return std::numeric_limits<double>::infinity();
+  return -10.0 * std::log10(mse);
+}
+
 double ssim(const ImageView& a, const ImageView& b) {
   check_pair(a, b, "ssim");
   const int colours = colour_channels(a.channels);

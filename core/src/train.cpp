@@ -257,8 +257,21 @@ TrainResult run_loop(Run& run, const TrainCallback& callback) {
   return result_of(run, true);
 }
 
-// Builds the model (seeded), optimizer and validation batches; loads the data.
-void prepare(Run& run, const LogFn& log) {
+// Copies a weight file's parameters into the run's fresh model (same config, checked first).
+void init_from_weights(MIRNetImpl& model, const TrainOptions& o) {
+  WeightsInfo info;
+  const auto source = load_weights(o.init_weights, &info);
+  if (!(info.config == o.model))
+    throw Error("init weights " + o.init_weights + ": config " + to_json(info.config) + " differs from the run's " +
+                to_json(o.model));
+  torch::NoGradGuard no_grad;
+  auto target = model.named_parameters();
+  for (const auto& p : source->named_parameters()) target[p.key()].copy_(p.value());
+}
+
+// Builds the model (seeded, or from init_weights for a new run), optimizer and validation batches; loads
+// the data. A resumed run takes its weights from the checkpoint instead.
+void prepare(Run& run, bool resuming, const LogFn& log) {
   const TrainOptions& o = run.options;
   set_cpu_threads(o.threads);
   const DeviceKind kind = resolve_device(o.device);
@@ -270,6 +283,7 @@ void prepare(Run& run, const LogFn& log) {
   run.val = make_val_batches(run.data.val, o);
   torch::manual_seed(o.seed);
   run.model = MIRNet(o.model);
+  if (!resuming && !o.init_weights.empty()) init_from_weights(*run.model, o);
   run.model->to(run.device);
   if (o.channels_last && kind == DeviceKind::CPU) set_weight_format(*run.model, torch::MemoryFormat::ChannelsLast);
   run.model->train();
@@ -280,7 +294,8 @@ void prepare(Run& run, const LogFn& log) {
     std::ostringstream s;
     s << "training pairs " << run.data.train.size() << ", validation pairs " << run.data.val.size() << ", "
       << count_parameters(*run.model) << " parameters, device " << device_name(kind)
-      << (run.autocast ? ", bf16 mixed precision" : ", fp32");
+      << (run.autocast ? ", bf16 mixed precision" : ", fp32")
+      << (!resuming && !o.init_weights.empty() ? ", starting from " + o.init_weights : std::string());
     log(s.str());
   }
 }
@@ -300,7 +315,7 @@ TrainResult train(const TrainOptions& options, const TrainCallback& callback, co
   Run run;
   run.options = options;
   run.dir = dir;
-  prepare(run, log);
+  prepare(run, /*resuming=*/false, log);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw Error("cannot create run folder " + dir.string() + ": " + ec.message());
@@ -325,7 +340,7 @@ TrainResult resume(const std::string& run_dir, int epochs, const TrainCallback& 
   if (epochs > 0) run.options.epochs = epochs;
   validate(run.options);
   run.dir = run_dir;
-  prepare(run, log);
+  prepare(run, /*resuming=*/true, log);
   load_checkpoint((run.dir / "last.ckpt").string(), *run.model, *run.optimizer, run.state);
   if (epochs > 0) write_options(run.dir, run.options);
   if (log)

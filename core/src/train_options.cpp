@@ -141,7 +141,7 @@ TrainOptions train_options_from_json(const std::string& text, const TrainOptions
   }
   check_keys(j, {"comment", "model", "data", "loss", "charbonnier_eps", "lr", "schedule", "plateau_factor",
                  "plateau_patience", "min_lr", "epochs", "batch", "steps_per_epoch", "seed", "device", "threads",
-                 "channels_last", "precision", "command"},
+                 "channels_last", "precision", "init", "command"},
              "");
   TrainOptions o = base;
   if (j.contains("model")) {
@@ -177,6 +177,7 @@ TrainOptions train_options_from_json(const std::string& text, const TrainOptions
   std::string precision = precision_name(o.precision);
   read(j, "precision", precision, "");
   o.precision = parse_precision(precision);
+  read(j, "init", o.init_weights, "");
   read(j, "command", o.command_line, "");
   return o;
 }
@@ -204,6 +205,7 @@ std::string to_json(const TrainOptions& o) {
       {"threads", o.threads},
       {"channels_last", o.channels_last},
       {"precision", precision_name(o.precision)},
+      {"init", o.init_weights},
       {"command", o.command_line},
   };
   return j.dump();

@@ -8,6 +8,7 @@
 
 #include "cli/cli_support.h"
 #include "lowlight/image.h"
+#include "lowlight/metrics.h"
 #include "support/tiny_weights.h"
 
 namespace fs = std::filesystem;
@@ -85,7 +86,7 @@ class EvalCli : public ::testing::Test {
 
 void expect_scores(const nlohmann::json& doc, const std::vector<Image>& results, const std::vector<Image>& highs) {
   ASSERT_EQ(doc["count"], 2);
-  double mean_psnr = 0, mean_ssim = 0;
+  double mean_psnr = 0, mean_ssim = 0, mean_gt_mean = 0;
   for (int k = 0; k < 2; ++k) {
     const auto& s = doc["images"][k];
     EXPECT_EQ(s["name"], k == 0 ? "a.png" : "b.png");
@@ -93,11 +94,14 @@ void expect_scores(const nlohmann::json& doc, const std::vector<Image>& results,
     EXPECT_NEAR(s["psnr"].get<double>(), p, 1e-6);
     EXPECT_NEAR(s["psnr_seed_compat"].get<double>(), p + 20 * std::log10(255.0), 1e-6);
     EXPECT_NEAR(s["ssim"].get<double>(), q, 1e-6);
-    mean_psnr += p / 2, mean_ssim += q / 2;
+    const double g = psnr_gt_mean(results[k].view(), highs[k].view());  // core's, checked in metrics_test
+    EXPECT_NEAR(s["psnr_gt_mean"].get<double>(), g, 1e-6);
+    mean_psnr += p / 2, mean_ssim += q / 2, mean_gt_mean += g / 2;
   }
   EXPECT_NEAR(doc["mean"]["psnr"].get<double>(), mean_psnr, 1e-6);
   EXPECT_NEAR(doc["mean"]["psnr_seed_compat"].get<double>(), mean_psnr + 20 * std::log10(255.0), 1e-6);
   EXPECT_NEAR(doc["mean"]["ssim"].get<double>(), mean_ssim, 1e-6);
+  EXPECT_NEAR(doc["mean"]["psnr_gt_mean"].get<double>(), mean_gt_mean, 1e-6);
 }
 
 TEST_F(EvalCli, IdentityBaselineMatchesHandComputedMetrics) {

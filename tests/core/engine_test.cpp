@@ -13,6 +13,7 @@
 #include "lowlight/engine.h"
 #include "lowlight/error.h"
 #include "lowlight/image.h"
+#include "support/synthetic_image.h"
 #include "support/tiny_weights.h"
 
 namespace lowlight {
@@ -43,21 +44,7 @@ class EngineTest : public ::testing::Test {
 std::filesystem::path* EngineTest::dir_ = nullptr;
 std::string* EngineTest::weights_ = nullptr;
 
-// A dim, textured float image: gradients, a few edges and noise, like a LoL input (values 0..0.35).
-Image synthetic(int width, int height, int channels, uint32_t seed = 7) {
-  Image image(width, height, channels, SampleType::F32);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> noise(-0.02f, 0.02f);
-  float* p = reinterpret_cast<float*>(image.bytes.data());
-  for (int y = 0; y < height; ++y)
-    for (int x = 0; x < width; ++x)
-      for (int c = 0; c < channels; ++c) {
-        float v = 0.05f + 0.1f * x / width + 0.08f * y / height + 0.04f * std::sin(0.07f * x * (c + 1)) +
-                  ((x / 37 + y / 23) % 2 ? 0.1f : 0.0f) + noise(rng);
-        *p++ = std::clamp(v, 0.0f, 1.0f);
-      }
-  return image;
-}
+using test::synthetic;
 
 // The same picture in another sample type (rounded).
 Image convert(const Image& f, SampleType type) {

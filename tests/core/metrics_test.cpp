@@ -176,6 +176,22 @@ TEST(Psnr, MismatchedSizesNameBoth) {
   EXPECT_THROW(psnr(a.view(), ImageView{}), Error);
 }
 
+TEST(PsnrGtMean, AGlobalGainIsForgiven) {
+  // b = 2a exactly: the gain mean(b)/mean(a) = 2 recovers b, while plain PSNR sees the difference.
+  const Image a = make_f32(2, 2, 1, {0.1f, 0.2f, 0.3f, 0.4f});
+  const Image b = make_f32(2, 2, 1, {0.2f, 0.4f, 0.6f, 0.8f});
+  EXPECT_EQ(psnr_gt_mean(a.view(), b.view()), std::numeric_limits<double>::infinity());
+  EXPECT_LT(psnr(a.view(), b.view()), 15.0);
+}
+
+TEST(PsnrGtMean, HandComputedWithClamping) {
+  // Means 0.25 and 0.5: gain 2 -> a' = {0, 1 (clamped from 1.2), 0.2, 0.6}; differences to b
+  // {0, 0.5, 0.3, 0.4} -> MSE 0.5 / 4.
+  const Image a = make_f32(2, 2, 1, {0.0f, 0.6f, 0.1f, 0.3f});
+  const Image b = make_f32(2, 2, 1, {0.0f, 0.5f, 0.5f, 1.0f});
+  EXPECT_NEAR(psnr_gt_mean(a.view(), b.view()), -10.0 * std::log10(0.125), 1e-5);
+}
+
 // ---------------- SSIM ----------------
 
 TEST(Ssim, IdenticalIsOne) {

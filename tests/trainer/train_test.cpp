@@ -124,6 +124,38 @@ TEST_F(TrainTest, Bf16MixedPrecisionLearnsAndDiffersFromFp32) {
   EXPECT_NE(read_text(root / "bf16" / "options.json").find("\"precision\": \"bf16\""), std::string::npos);
 }
 
+TEST_F(TrainTest, InitWeightsStartTheRunAndMustMatchTheConfig) {
+  TrainOptions first = tiny_options(root / "data", root / "first");
+  first.epochs = 2;
+  ASSERT_TRUE(train(first).finished);
+  const std::string init = (root / "first" / "best.safetensors").string();
+
+  // Same data, one more epoch from the first run's best weights: it starts where that run got to (the
+  // first epoch's loss is already well below a fresh run's), and the run records where it came from.
+  TrainOptions fresh = first, tuned = first;
+  fresh.run_dir = (root / "fresh").string();
+  fresh.epochs = 1;
+  tuned.run_dir = (root / "tuned").string();
+  tuned.epochs = 1;
+  tuned.init_weights = init;
+  const TrainResult a = train(fresh), b = train(tuned);
+  EXPECT_LT(b.history.front().train_loss, 0.8 * a.history.front().train_loss);
+  EXPECT_EQ(load_run_options((root / "tuned").string()).init_weights, init);
+
+  // A weight file of another width is refused before any step, naming both configs.
+  TrainOptions wide = tuned;
+  wide.run_dir = (root / "wide").string();
+  wide.model.channels = 8;
+  try {
+    train(wide);
+    FAIL() << "a config mismatch was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("\"channels\":4"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("\"channels\":8"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(root / "wide" / "last.ckpt"));
+}
+
 TEST_F(TrainTest, InterruptedAndResumedEqualsUninterrupted) {
   TrainOptions a = tiny_options(root / "data", root / "a");
   a.epochs = 3;

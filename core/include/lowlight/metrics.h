@@ -15,6 +15,12 @@ double psnr(const ImageView& a, const ImageView& b);
 // The Keras example's number: psnr() + kSeedCompatPsnrOffset. Label it "seed-compatible" wherever shown.
 inline double psnr_seed_compat(const ImageView& a, const ImageView& b) { return psnr(a, b) + kSeedCompatPsnrOffset; }
 
+// PSNR of `result` after one gain, mean(reference) / mean(result) over the colour samples, and clamping to
+// [0,1] ("GT-mean" PSNR). On LoL the ground truth's exposure varies from scene to scene in ways the low
+// input does not show; this separates that global-brightness error from everything else. Not a
+// substitute for psnr(): it uses the reference to correct the result.
+double psnr_gt_mean(const ImageView& result, const ImageView& reference);
+
 // SSIM: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, data range 1, valid region only,
 // per colour channel, averaged. Along an axis shorter than 11 the window is that axis's length (the
 // central taps of the same Gaussian, renormalized), so small images still score; 1x1 gives the luminance term.

@@ -50,6 +50,9 @@ struct TrainOptions {
   // fp32, or bf16 mixed precision (autocast: convolutions in bf16, weights, loss and Adam in fp32; about 4x
   // faster steps on a CPU with AMX-BF16). auto: bf16 where the device has native bf16, else fp32.
   Precision precision = Precision::F32;
+  // A weight file to start from instead of random weights (fine-tuning, e.g. a converged model on larger
+  // crops). Its config must equal `model`; only the weights come from it, the optimizer starts fresh.
+  std::string init_weights;
   std::string run_dir;                   // where outputs go
   std::string command_line;              // recorded in metadata
 };

@@ -1,0 +1,165 @@
+// Image bytes to pixels and back through OpenCV (builds without OpenCV use no_opencv.cpp instead).
+#include <algorithm>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <string>
+
+#include "image_codec.h"
+#include "lowlight/error.h"
+
+namespace lowlight::codec {
+namespace {
+
+std::string depth_name(int depth) {
+  switch (depth) {
+    case CV_8U: return "8-bit unsigned";
+    case CV_8S: return "8-bit signed";
+    case CV_16U: return "16-bit unsigned";
+    case CV_16S: return "16-bit signed";
+    case CV_32S: return "32-bit signed integer";
+    case CV_32F: return "32-bit float";
+    case CV_64F: return "64-bit float";
+    case CV_16F: return "16-bit float";
+    default: return "depth " + std::to_string(depth);
+  }
+}
+
+SampleType sample_type_for(const cv::Mat& mat, const std::string& path) {
+  switch (mat.depth()) {
+    case CV_8U: return SampleType::U8;
+    case CV_16U: return SampleType::U16;
+    case CV_32F: return SampleType::F32;
+    default:
+      throw Error(path + ": unsupported sample depth " + depth_name(mat.depth()) +
+                  " (expected 8-bit, 16-bit unsigned or 32-bit float)");
+  }
+}
+
+int cv_depth(SampleType type) {
+  switch (type) {
+    case SampleType::U8: return CV_8U;
+    case SampleType::U16: return CV_16U;
+    case SampleType::F32: return CV_32F;
+  }
+  throw Error("unknown sample type");
+}
+
+// Wraps a view as a cv::Mat without copying (the Mat must not outlive the view).
+cv::Mat as_mat(const ImageView& image) {
+  return cv::Mat(image.height, image.width, CV_MAKETYPE(cv_depth(image.type), image.channels), image.data,
+                 image.stride());
+}
+
+// Converts samples to the depth a format stores: 8-bit for JPEG/WebP, 8 or 16-bit for PNG/TIFF
+// (float goes to 16-bit: it keeps more than 8 bits and every reader opens it).
+cv::Mat to_storage_depth(const cv::Mat& src, bool allow16) {
+  const int depth = src.depth();
+  cv::Mat out;
+  if (depth == CV_8U || (depth == CV_16U && allow16)) return src;
+  if (depth == CV_16U) {
+    src.convertTo(out, CV_8U, 1.0 / 257.0);  // rounds to nearest, 65535 -> 255
+    return out;
+  }
+  // Float: clip to [0,1] (NaN -> 0) and scale with rounding; convertTo saturates.
+  cv::Mat clean = src.clone();
+  cv::patchNaNs(clean, 0.0);
+  clean.convertTo(out, allow16 ? CV_16U : CV_8U, allow16 ? 65535.0 : 255.0);
+  return out;
+}
+
+// Interleaved RGB(A)/gray(+alpha) to the channel layout OpenCV encoders expect (BGR(A) or gray).
+cv::Mat to_encoder_layout(const cv::Mat& src, Format format) {
+  cv::Mat out;
+  const int channels = src.channels();
+  const bool keep_alpha = format != Format::Jpeg;
+  if (channels == 1) return src;
+  if (channels == 2) {
+    std::vector<cv::Mat> planes;
+    cv::split(src, planes);
+    if (!keep_alpha) return planes[0];
+    cv::merge(std::vector<cv::Mat>{planes[0], planes[0], planes[0], planes[1]}, out);
+    return out;
+  }
+  if (channels == 3) {
+    cv::cvtColor(src, out, cv::COLOR_RGB2BGR);
+    return out;
+  }
+  cv::cvtColor(src, out, keep_alpha ? cv::COLOR_RGBA2BGRA : cv::COLOR_RGBA2BGR);
+  return out;
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const ImageView& image, const std::string& path) {
+  const Format format = format_for(path);
+  const bool allow16 = format == Format::Png || format == Format::Tiff;
+  std::vector<int> params;
+  std::string ext = ".png";
+  switch (format) {
+    case Format::Png: ext = ".png"; params = {cv::IMWRITE_PNG_COMPRESSION, 3}; break;
+    case Format::Jpeg: ext = ".jpg"; params = {cv::IMWRITE_JPEG_QUALITY, 95}; break;
+    case Format::Tiff: ext = ".tiff"; break;
+    // Quality above 100 selects lossless WebP: the data set is lossless WebP and outputs should not lose more.
+    case Format::Webp: ext = ".webp"; params = {cv::IMWRITE_WEBP_QUALITY, 101}; break;
+  }
+  std::vector<uint8_t> buffer;
+  try {
+    const cv::Mat mat = to_encoder_layout(to_storage_depth(as_mat(image), allow16), format);
+    if (!cv::imencode(ext, mat, buffer, params) || buffer.empty()) {
+      throw Error(path + ": OpenCV could not encode a " + std::to_string(image.width) + "x" +
+                  std::to_string(image.height) + " " + sample_type_name(image.type) + " image as " + ext);
+    }
+  } catch (const cv::Exception& e) {
+    throw Error(path + ": encoding failed: " + e.what());
+  }
+  return buffer;
+}
+
+namespace {
+
+Image from_decoded(const cv::Mat& decoded, const std::string& path) {
+  const SampleType type = sample_type_for(decoded, path);
+  cv::Mat rgb;
+  switch (decoded.channels()) {
+    case 1: rgb = decoded; break;
+    case 3: cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB); break;
+    case 4: cv::cvtColor(decoded, rgb, cv::COLOR_BGRA2RGBA); break;
+    default:
+      throw Error(path + ": unsupported channel count " + std::to_string(decoded.channels()) +
+                  " (expected 1, 3 or 4)");
+  }
+  Image image(rgb.cols, rgb.rows, rgb.channels(), type);
+  const size_t row = static_cast<size_t>(image.width) * image.channels * sample_size(type);
+  for (int y = 0; y < rgb.rows; ++y) std::memcpy(image.bytes.data() + y * row, rgb.ptr(y), row);
+  return image;
+}
+
+// libpng reports a truncated file on stderr before OpenCV gives up; naming the problem first keeps the
+// error to one line (and says what is wrong). Every PNG ends with an IEND chunk.
+void check_png_complete(const std::vector<uint8_t>& data, const std::string& path) {
+  static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  static const uint8_t iend[4] = {'I', 'E', 'N', 'D'};
+  if (data.size() < 8 || !std::equal(signature, signature + 8, data.begin())) return;
+  if (std::search(data.begin() + 8, data.end(), iend, iend + 4) == data.end())
+    throw Error(path + ": truncated PNG file (" + std::to_string(data.size()) + " bytes, no IEND chunk)");
+}
+
+}  // namespace
+
+Image decode(const std::vector<uint8_t>& data, const std::string& path) {
+  check_png_complete(data, path);
+  cv::Mat decoded;
+  try {
+    const cv::Mat encoded(1, static_cast<int>(data.size()), CV_8U, const_cast<uint8_t*>(data.data()));
+    decoded = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    throw Error(path + ": cannot decode image: " + e.what());
+  }
+  if (decoded.empty()) {
+    throw Error(path + ": not an image OpenCV can decode (unknown format or corrupt data)");
+  }
+  return from_decoded(decoded, path);
+}
+
+}  // namespace lowlight::codec

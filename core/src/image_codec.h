@@ -1,0 +1,21 @@
+#pragma once
+// Internal: image file formats, and encoding and decoding their bytes (image_codec.cpp through OpenCV;
+// no_opencv.cpp in builds without it).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lowlight/image.h"
+
+namespace lowlight::codec {
+
+enum class Format { Png, Jpeg, Tiff, Webp };
+
+// From the file name's extension (image.cpp); throws lowlight::Error naming the extensions it knows.
+Format format_for(const std::string& path);
+
+// `image` is a checked view; the format comes from `path`, which only names the file in errors otherwise.
+std::vector<uint8_t> encode(const ImageView& image, const std::string& path);
+Image decode(const std::vector<uint8_t>& data, const std::string& path);
+
+}  // namespace lowlight::codec
