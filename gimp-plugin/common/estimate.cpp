@@ -8,11 +8,13 @@
 namespace lowlight::plugin {
 namespace {
 
-// Measured: the default model (C=64, 3 RRG x 2 MRB, 7.4 TMAC per megapixel) enhanced a 200x200 image in
-// 58 s on a shared 2-core x86-64 VM with LibTorch 1.13 (oneDNN, channels-last), i.e. 5.1 GMAC/s or about
-// 2.6 per thread; 3 per thread allows for a machine that is not shared. Convolutions dominate, so the
-// rate holds roughly across model sizes.
-constexpr double kCpuMacsPerSecondPerThread = 3e9;
+// Per CPU thread, in the precision the plug-in runs (resolve_precision(Auto)). Measured with the shipped
+// `default` (C=16 1x1) on a 2-core Xeon VM (docs/performance.md): fp32 2.29 s for 600x400 on one thread,
+// 8.4 GMAC/s; bf16 on its AMX units 12 MP in 11.3 s on two idle threads, 43 GMAC/s per thread, about half
+// that with other work on the cores. Larger models run their bigger convolutions faster than this, so the
+// first estimate errs on the long side until the preview measures the real rate.
+constexpr double kCpuMacsPerSecondPerThreadFp32 = 8e9;
+constexpr double kCpuMacsPerSecondPerThreadBf16 = 30e9;
 // A mid-range CUDA card in FP32 on these small convolutions (a fraction of its peak).
 constexpr double kCudaMacsPerSecond = 2e12;
 // Previews smaller than this, or faster than this, are dominated by overheads, not by the model.
@@ -24,7 +26,8 @@ constexpr double kMinMeasuredSeconds = 0.05;
 Throughput assumed_throughput(DeviceKind device) {
   if (device == DeviceKind::CUDA) return Throughput{kCudaMacsPerSecond, false};
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  return Throughput{kCpuMacsPerSecondPerThread * threads, false};
+  const bool bf16 = resolve_precision(Precision::Auto, device) == Precision::BF16;
+  return Throughput{(bf16 ? kCpuMacsPerSecondPerThreadBf16 : kCpuMacsPerSecondPerThreadFp32) * threads, false};
 }
 
 Throughput measured_throughput(const ModelConfig& config, double pixels, double seconds) {
