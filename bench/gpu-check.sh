@@ -38,4 +38,10 @@ $lowlight bench --model default --device cuda --sizes 600x400,4000x3000,8000x600
   --python "$py" --json-out "$out/bench-default.json" || echo "BENCH FAILED (status $?)"
 $lowlight bench --config '{"channels":64,"rrgs":3,"mrbs":2}' --device cuda --sizes 600x400,4000x3000 --repeats 3 \
   --python "$py" --json-out "$out/bench-paper.json" || echo "BENCH FAILED (status $?)"
+# Where CUDA time goes (PyTorch's profiler on the equivalent Python model): what a custom kernel could win.
+for cfg in "16 1 1" "64 3 2"; do
+  set -- $cfg
+  $py bench/profile_torch.py --device cuda --precision fp16 --channels $1 --rrgs $2 --mrbs $3 --size 2000x1500 \
+    --rows 15 >"$out/profile-c$1-${2}x$3.txt" 2>&1 || echo "profile C=$1 failed"
+done
 echo "done in ${SECONDS}s"

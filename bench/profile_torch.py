@@ -2,7 +2,7 @@
 
 Also lists every op whose output silently left channels-last (a layout conversion the next conv pays for).
 Usage: /usr/bin/python3 bench/profile_torch.py [--channels 16 --rrgs 1 --mrbs 1] [--size 600x400] [--threads 2]
-       [--precision fp32|bf16]
+       [--precision fp32|bf16|fp16] [--device cuda]   (CUDA: kernel times, dense NCHW as the C++ engine uses)
 """
 import argparse
 import os
@@ -41,22 +41,40 @@ def main():
     ap.add_argument("--size", default="600x400")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rows", type=int, default=25)
-    ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    ap.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
+    ap.add_argument("--device", default="cpu")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     w, h = map(int, a.size.split("x"))
     model = mt.MIRNet(mt.default_config(channels=a.channels, rrgs=a.rrgs, mrbs=a.mrbs)).eval()
-    dtype = torch.bfloat16 if a.precision == "bf16" else torch.float32
-    model = model.to(dtype=dtype, memory_format=torch.channels_last)
-    x = (torch.rand(1, 3, h, w) * 0.3).to(dtype).contiguous(memory_format=torch.channels_last)
-    bad = layout_report(model, x)
-    print("modules whose output left channels-last:", ", ".join(bad) if bad else "none")
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[a.precision]
+    cuda = a.device.startswith("cuda")
+    fmt = torch.contiguous_format if cuda else torch.channels_last
+    model = model.to(a.device, dtype, memory_format=fmt)
+    x = (torch.rand(1, 3, h, w) * 0.3).to(a.device, dtype).contiguous(memory_format=fmt)
+    if not cuda:
+        bad = layout_report(model, x)
+        print("modules whose output left channels-last:", ", ".join(bad) if bad else "none")
+    else:
+        torch.backends.cudnn.benchmark = True  # as the C++ engine
     with torch.inference_mode():
-        model(x)  # warm-up
-        with torch.autograd.profiler.profile() as prof:
+        model(x)  # warm-up (and cuDNN's autotuning)
+        activities = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if cuda else [])
+        with torch.profiler.profile(activities=activities) as prof:
             model(x)
-    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=a.rows))
+            if cuda:
+                torch.cuda.synchronize()
+    table = prof.key_averages()
+    if not cuda:
+        print(table.table(sort_by="self_cpu_time_total", row_limit=a.rows))
+        return
+    for key in ("self_device_time_total", "self_cuda_time_total"):  # the name changed in torch 2.4
+        try:
+            print(table.table(sort_by=key, row_limit=a.rows))
+            return
+        except (AttributeError, KeyError):
+            continue
 
 
 if __name__ == "__main__":
