@@ -100,7 +100,9 @@ class Server:
             self.fmt = torch.contiguous_format  # as the C++ Enhancer on CUDA
         self.dtype = DTYPES[args.precision]
         self.model = self.model.to(self.device, self.dtype, memory_format=self.fmt)
-        self.autocast = args.precision if args.precision != "fp32" else None  # training: mixed precision
+        # Training: bf16 autocast whenever inference is not fp32, as the C++ side and lowlight-train (which never
+        # trains in fp16: it would need loss scaling).
+        self.autocast = args.precision != "fp32"
         self.image = self.output = None
 
     def set_image(self, path, width, height, tile, overlap, multiple):
@@ -146,7 +148,7 @@ class Server:
 
     def step(self):
         start = time.perf_counter()
-        with torch.autocast(self.device.type, dtype=DTYPES[self.autocast or "bf16"], enabled=bool(self.autocast)):
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
             out = self.train_model(self.low)
         d = out.float() - self.high
         loss = torch.sqrt(d * d + 1e-6).mean()

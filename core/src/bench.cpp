@@ -234,7 +234,7 @@ BenchReport run_bench(const BenchSettings& settings, const BenchProgressFn& prog
     for (const BenchSize& size : settings.sizes) report.inference.push_back(bench_inference(ctx, enhancer, py.get(), size));
     if (settings.train)
       report.training.push_back(bench_train_step(weights, settings, enhancer.device(),
-                                                 enhancer.precision() == Precision::BF16, py.get(), progress));
+                                                 enhancer.precision() != Precision::F32, py.get(), progress));
   }
   report.load_after = bench::load_average();
   return report;

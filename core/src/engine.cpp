@@ -115,6 +115,7 @@ struct Enhancer::State {
   TilePlan plan(int width, int height) const;
   void start_tile(const torch::Tensor& in, int height, int width, const torch::Tensor& out) const;
   void finish_tile(int height, int width) const;
+  Error tile_error(const c10::Error& e, int width, int height) const;
   void enhance_tiled(const ImageView& in, const ImageView& out, const ProgressFn& progress, bool* done) const;
 };
 
@@ -199,8 +200,7 @@ void Enhancer::State::start_tile(const torch::Tensor& in, int height, int width,
     if (cuda) y = y.to(torch::kFloat).contiguous(torch::MemoryFormat::ChannelsLast);
     as_nchw(out, height, width).copy_(y, /*non_blocking=*/cuda);
   } catch (const c10::Error& e) {
-    throw Error("inference failed on a " + std::to_string(width) + "x" + std::to_string(height) + " tile on " +
-                device_name(device) + ": " + first_line(e.what_without_backtrace()));
+    throw tile_error(e, width, height);
   }
 }
 
@@ -209,9 +209,13 @@ void Enhancer::State::finish_tile(int height, int width) const {
   try {
     stream->synchronize();  // errors of queued GPU work surface here
   } catch (const c10::Error& e) {
-    throw Error("inference failed on a " + std::to_string(width) + "x" + std::to_string(height) + " tile on " +
-                device_name(device) + ": " + first_line(e.what_without_backtrace()));
+    throw tile_error(e, width, height);
   }
+}
+
+Error Enhancer::State::tile_error(const c10::Error& e, int width, int height) const {
+  return Error("inference failed on a " + std::to_string(width) + "x" + std::to_string(height) + " tile on " +
+               device_name(device) + ": " + first_line(e.what_without_backtrace()));
 }
 
 bool Enhancer::enhance(const ImageView& in, const ImageView& out, const ProgressFn& progress) const {

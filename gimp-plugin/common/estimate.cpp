@@ -15,7 +15,7 @@ namespace {
 // first estimate errs on the long side until the preview measures the real rate.
 constexpr double kCpuMacsPerSecondPerThreadFp32 = 8e9;
 constexpr double kCpuMacsPerSecondPerThreadBf16 = 30e9;
-// A mid-range CUDA card in FP32 on these small convolutions (a fraction of its peak).
+// A mid-range CUDA card on these small convolutions (a fraction of its peak; a guess, not measured).
 constexpr double kCudaMacsPerSecond = 2e12;
 // Previews smaller than this, or faster than this, are dominated by overheads, not by the model.
 constexpr double kMinMeasuredPixels = 64.0 * 64.0;

@@ -28,7 +28,8 @@ struct BenchSettings {
   int threads = 0;                   // CPU intra-op threads for both sides (0: LibTorch default)
   int tile = 0;                      // Enhancer tile (0: automatic), also used by the Python side
   DeviceKind device = DeviceKind::Auto;
-  // Inference in this precision on both sides; training steps use bf16 autocast when it resolves to bf16.
+  // Inference in this precision on both sides; training steps use bf16 autocast when it resolves to bf16 or
+  // fp16 (training never runs in fp16, as in lowlight-train), fp32 otherwise.
   Precision precision = Precision::Auto;
   std::string python;                // interpreter with torch; empty: no Python comparison
   std::string python_script;         // bench/infer_torch.py; empty: the source tree's copy
