@@ -2,14 +2,13 @@
 
 #include <torch/torch.h>
 #include <unistd.h>
-
-#include <cstdlib>
-#include <limits>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
+#include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "lowlight/error.h"

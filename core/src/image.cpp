@@ -11,10 +11,10 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <limits>
+
 #include "image_codec.h"
 #include "lowlight/error.h"
 
