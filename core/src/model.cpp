@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "lowlight/error.h"
+#include "lowlight/kernels.h"
 
 namespace lowlight {
 namespace F = torch::nn::functional;
@@ -13,6 +14,23 @@ torch::nn::Conv2d conv(int in, int out, int kernel) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).padding(kernel / 2).bias(true));
 }
 
+// In-place ReLU and residual add through the fused kernels where they apply (inference on CPU).
+torch::Tensor relu_(torch::Tensor x) {
+  if (kernels::applies(x)) kernels::relu_(x);
+  else x.relu_();
+  return x;
+}
+
+torch::Tensor add_(torch::Tensor x, const torch::Tensor& y) {
+  if (kernels::applies(x) && kernels::applies(y) && x.sizes() == y.sizes() && x.scalar_type() == y.scalar_type())
+    kernels::add_(x, y);
+  else
+    x.add_(y);
+  return x;
+}
+
+bool even_sides(const torch::Tensor& x) { return x.size(2) % 2 == 0 && x.size(3) % 2 == 0; }
+
 torch::Tensor upsample2(const torch::Tensor& x) {
   return F::interpolate(x, F::InterpolateFuncOptions()
                                .scale_factor(std::vector<double>{2.0, 2.0})
@@ -21,8 +39,12 @@ torch::Tensor upsample2(const torch::Tensor& x) {
 }
 
 // The attention maps without the product, so the dual attention unit can choose where products go.
+torch::Tensor channel_weights_of_mean(ChannelAttentionImpl& ca, const torch::Tensor& mean) {
+  return torch::sigmoid(ca.excite(torch::relu(ca.squeeze(mean))));
+}
+
 torch::Tensor channel_weights(ChannelAttentionImpl& ca, const torch::Tensor& x) {
-  return torch::sigmoid(ca.excite(torch::relu(ca.squeeze(x.mean({2, 3}, /*keepdim=*/true)))));
+  return channel_weights_of_mean(ca, x.mean({2, 3}, /*keepdim=*/true));
 }
 
 torch::Tensor spatial_weights(SpatialAttentionImpl& sa, const torch::Tensor& x) {
@@ -42,9 +64,13 @@ DownSampleImpl::DownSampleImpl(int channels)
 // In-place ReLU and residual adds on fresh convolution outputs save a full-size temporary each (the
 // convolutions' backward passes need their inputs, not their outputs, so training is unaffected).
 torch::Tensor DownSampleImpl::forward(const torch::Tensor& x) {
-  auto m = main2(main1(x).relu_()).relu_();
-  m = main3(F::max_pool2d(m, F::MaxPool2dFuncOptions(2)));
-  return m.add_(skip(F::max_pool2d(x, F::MaxPool2dFuncOptions(2))));
+  auto m = relu_(main2(relu_(main1(x))));
+  if (kernels::applies(m) && kernels::applies(x) && even_sides(x)) {
+    // main3(pool m) + skip(pool x) is one 1x1 convolution of both pooled maps, pooled into one tensor.
+    const auto w = torch::cat({main3->weight, skip->weight}, 1).contiguous(x.suggest_memory_format());
+    return torch::conv2d(kernels::max_pool2({m, x}), w, main3->bias + skip->bias);
+  }
+  return add_(main3(F::max_pool2d(m, F::MaxPool2dFuncOptions(2))), skip(F::max_pool2d(x, F::MaxPool2dFuncOptions(2))));
 }
 
 UpSampleImpl::UpSampleImpl(int channels)
@@ -53,12 +79,14 @@ UpSampleImpl::UpSampleImpl(int channels)
       main3(register_module("main3", conv(channels, channels / 2, 1))),
       skip(register_module("skip", conv(channels, channels / 2, 1))) {}
 
-torch::Tensor UpSampleImpl::forward(const torch::Tensor& x) {
-  auto m = main2(main1(x).relu_()).relu_();
-  // A 1x1 convolution commutes with nearest up-sampling (each output pixel is a copy of one input pixel), so
-  // both 1x1 convolutions and their sum run at the low resolution and a single up-sampling of C/2 channels
-  // follows: the same result for a quarter of those convolutions' work and one up-sampling instead of two.
-  return upsample2(main3(m).add_(skip(x)));
+torch::Tensor UpSampleImpl::forward(const torch::Tensor& x) { return upsample2(forward_low(x)); }
+
+// A 1x1 convolution commutes with nearest up-sampling (each output pixel is a copy of one input pixel), so
+// both 1x1 convolutions and their sum run at the low resolution and a single up-sampling of C/2 channels
+// follows: the same result for a quarter of those convolutions' work and one up-sampling instead of two.
+torch::Tensor UpSampleImpl::forward_low(const torch::Tensor& x) {
+  auto m = relu_(main2(relu_(main1(x))));
+  return add_(main3(m), skip(x));
 }
 
 ChannelAttentionImpl::ChannelAttentionImpl(int channels, const ModelConfig& config)
@@ -79,8 +107,23 @@ DualAttentionImpl::DualAttentionImpl(int channels, const ModelConfig& config)
       sa(register_module("sa", SpatialAttention(config.sa_kernel))) {}
 
 torch::Tensor DualAttentionImpl::forward(const torch::Tensor& x) {
-  auto f = conv2(conv1(x).relu_());
+  auto f = conv2(relu_(conv1(x)));
   if (torch::GradMode::is_enabled()) return fuse(torch::cat({ca(f), sa(f)}, 1)).add_(x);
+  if (kernels::applies(f)) {
+    const int64_t C = f.size(1);
+    const auto mean = kernels::spatial_mean(f).to(f.scalar_type()).view({f.size(0), C, 1, 1});
+    const auto channel = channel_weights_of_mean(*ca, mean);
+    const auto spatial = torch::sigmoid(sa->conv(kernels::channel_max_mean(f)));
+    if (f.size(0) > 1) return add_(fuse(kernels::attention_products(f, channel, spatial)), x);
+    // fuse([f*ca, f*sa]) = (W1 diag(ca)) f + sa * (W2 f): the channel weights go into the 1x1 kernel
+    // (one image, so one kernel), one convolution makes both terms, and one pass combines them with the
+    // residual. The products' 2C-channel tensor is never made.
+    const auto w = fuse->weight.to(torch::kFloat);
+    const auto w1 = w.slice(1, 0, C) * channel.to(torch::kFloat).view({1, C, 1, 1});
+    const auto both = torch::cat({w1, w.slice(1, C, 2 * C)}, 0).to(f.scalar_type()).contiguous(f.suggest_memory_format());
+    const auto bias = torch::cat({fuse->bias, torch::zeros_like(fuse->bias)});
+    return kernels::gate_add(torch::conv2d(f, both, bias), spatial, x);
+  }
   // Inference: both attention products are written straight into the halves of the fused input, which
   // saves two full-size temporaries and the concatenation's copy (out= ops have no autograd, hence the test).
   const int64_t C = f.size(1);
@@ -88,7 +131,7 @@ torch::Tensor DualAttentionImpl::forward(const torch::Tensor& x) {
   torch::Tensor first = both.slice(1, 0, C), second = both.slice(1, C, 2 * C);
   torch::mul_out(first, f, channel_weights(*ca, f));
   torch::mul_out(second, f, spatial_weights(*sa, f));
-  return fuse(both).add_(x);
+  return add_(fuse(both), x);
 }
 
 SKFFImpl::SKFFImpl(int channels, int inputs, const ModelConfig& config)
@@ -102,23 +145,37 @@ torch::Tensor SKFFImpl::forward(const std::vector<torch::Tensor>& xs) {
   // The mean of the sum is the sum of the means: no full-size temporary for the sum.
   auto mean = xs[0].mean({2, 3}, /*keepdim=*/true);
   for (size_t i = 1; i < xs.size(); ++i) mean = mean + xs[i].mean({2, 3}, /*keepdim=*/true);
+  const auto w = weights(mean);
+  // Accumulating in place: one full-size output instead of a product and a sum per input.
+  torch::Tensor out = xs[0] * w[0];
+  for (size_t i = 1; i < xs.size(); ++i) out.addcmul_(xs[i], w[i]);
+  return out;
+}
+
+torch::Tensor SKFFImpl::forward(const std::vector<kernels::Lazy>& xs) {
+  bool fused = true;
+  for (const auto& x : xs) fused = fused && kernels::applies(x.t);
+  if (!fused) {
+    std::vector<torch::Tensor> full;
+    for (const auto& x : xs) full.push_back(x.shift ? upsample2(x.t) : x.t);  // shift is 0 or 1 here
+    return forward(full);
+  }
+  // Nearest up-sampling repeats every pixel equally often, so a lazy input's mean is its stored tensor's.
+  auto mean = kernels::spatial_mean(xs[0].t);
+  for (size_t i = 1; i < xs.size(); ++i) mean += kernels::spatial_mean(xs[i].t);
+  const auto& x0 = xs[0].t;
+  return kernels::weighted_sum(xs, weights(mean.to(x0.scalar_type()).view({x0.size(0), x0.size(1), 1, 1})));
+}
+
+std::vector<torch::Tensor> SKFFImpl::weights(const torch::Tensor& mean) {
   auto z = torch::relu(squeeze(mean));
   std::vector<torch::Tensor> scores;
-  for (size_t i = 0; i < xs.size(); ++i) scores.push_back(select[i]->as<torch::nn::Conv2d>()->forward(z));
-  torch::Tensor out;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    // Correct SKFF weighs the streams against each other; the Keras example normalised each descriptor
-    // over its own channels instead.
-    auto w = softmax_over_channels ? torch::softmax(scores[i], 1) : torch::Tensor();
-    if (!softmax_over_channels) {
-      if (i == 0) scores = torch::softmax(torch::stack(scores, 0), 0).unbind(0);
-      w = scores[i];
-    }
-    // Accumulating in place: one full-size output instead of a product and a sum per input.
-    if (i == 0) out = xs[i] * w;
-    else out.addcmul_(xs[i], w);
-  }
-  return out;
+  for (const auto& s : *select) scores.push_back(s->as<torch::nn::Conv2d>()->forward(z));
+  // Correct SKFF weighs the streams against each other; the Keras example normalised each descriptor
+  // over its own channels instead.
+  if (!softmax_over_channels) return torch::softmax(torch::stack(scores, 0), 0).unbind(0);
+  for (auto& s : scores) s = torch::softmax(s, 1);
+  return scores;
 }
 
 ResampleImpl::ResampleImpl(int channels, int from, int to) : steps(register_module("steps", torch::nn::Sequential())) {
@@ -127,6 +184,13 @@ ResampleImpl::ResampleImpl(int channels, int from, int to) : steps(register_modu
 }
 
 torch::Tensor ResampleImpl::forward(torch::Tensor x) { return steps->forward(x); }
+
+kernels::Lazy ResampleImpl::forward_lazy(torch::Tensor x) {
+  const size_t n = steps->size();
+  for (size_t i = 0; i + 1 < n; ++i) x = (steps->begin() + i)->forward(x);
+  if (auto* up = n ? steps->ptr(n - 1)->as<UpSampleImpl>() : nullptr) return {up->forward_low(x), 1};
+  return {n ? (steps->begin() + (n - 1))->forward(x) : x, 0};
+}
 
 MRBImpl::MRBImpl(const ModelConfig& cfg) : config(cfg) {
   const int S = cfg.streams, C = cfg.channels;
@@ -154,20 +218,23 @@ MRBImpl::MRBImpl(const ModelConfig& cfg) : config(cfg) {
 
 torch::Tensor MRBImpl::forward(const torch::Tensor& x) {
   const int S = config.streams;
-  std::vector<torch::Tensor> level(S), first(S), second(S);
+  std::vector<torch::Tensor> level(S), first(S);
+  std::vector<kernels::Lazy> second(S);
   level[0] = x;
   for (int i = 0; i + 1 < S; ++i) level[i + 1] = down[i](level[i]);
   for (int i = 0; i < S; ++i) first[i] = dau1[i](level[i]);
+  // Streams reach the SKFFs at the last up-sampling step's low resolution (kernels::Lazy): with the fused
+  // kernels the up-sampled copies are never made; otherwise SKFF up-samples them.
   for (int i = 0; i < S; ++i) {
     if (!skff[i]) continue;
-    std::vector<torch::Tensor> inputs(S);
-    for (int j = 0; j < S; ++j) inputs[j] = j == i ? first[j] : exchange[i][j](first[j]);
-    second[i] = dau2[i](skff[i](inputs));
-    if (i > 0) second[i] = up[i](second[i]);
+    std::vector<kernels::Lazy> inputs(S);
+    for (int j = 0; j < S; ++j) inputs[j] = j == i ? kernels::Lazy{first[j], 0} : exchange[i][j]->forward_lazy(first[j]);
+    auto fused = dau2[i](skff[i]->forward(inputs));
+    second[i] = i > 0 ? up[i]->forward_lazy(fused) : kernels::Lazy{fused, 0};
   }
-  std::vector<torch::Tensor> finals;
+  std::vector<kernels::Lazy> finals;
   for (int k : final_inputs) finals.push_back(second[k]);
-  return conv(final_skff(finals)).add_(x);
+  return add_(conv(final_skff->forward(finals)), x);
 }
 
 RRGImpl::RRGImpl(const ModelConfig& config)
@@ -177,7 +244,7 @@ RRGImpl::RRGImpl(const ModelConfig& config)
   for (int i = 0; i < config.mrbs; ++i) mrbs->push_back(MRB(config));
 }
 
-torch::Tensor RRGImpl::forward(const torch::Tensor& x) { return conv2(mrbs->forward(conv1(x))).add_(x); }
+torch::Tensor RRGImpl::forward(const torch::Tensor& x) { return add_(conv2(mrbs->forward(conv1(x))), x); }
 
 MIRNetImpl::MIRNetImpl(const ModelConfig& cfg) : config((validate(cfg), cfg)) {
   conv_in = register_module("conv_in", conv(3, cfg.channels, 3));
@@ -202,7 +269,7 @@ torch::Tensor MIRNetImpl::forward(const torch::Tensor& x) {
     in = F::pad(widen ? x.to(torch::kFloat) : x, F::PadFuncOptions({0, pw, 0, ph}).mode(mode));
     if (widen) in = in.to(x.scalar_type());
   }
-  auto y = conv_out(rrgs->forward(conv_in(in))).add_(in);
+  auto y = conv_out(rrgs->forward(conv_in(in))).add_(in);  // 3 channels: too few for the fused kernels' layout
   if (ph || pw) y = y.slice(2, 0, H).slice(3, 0, W);
   return y;
 }

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "lowlight/config.h"
+#include "lowlight/kernels.h"
 
 namespace lowlight {
 
@@ -20,6 +21,7 @@ TORCH_MODULE(DownSample);
 struct UpSampleImpl : torch::nn::Module {
   explicit UpSampleImpl(int channels);
   torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward_low(const torch::Tensor& x);  // forward() before its final nearest up-sampling
   torch::nn::Conv2d main1{nullptr}, main2{nullptr}, main3{nullptr}, skip{nullptr};
 };
 TORCH_MODULE(UpSample);
@@ -51,6 +53,8 @@ TORCH_MODULE(DualAttention);
 struct SKFFImpl : torch::nn::Module {
   SKFFImpl(int channels, int inputs, const ModelConfig& config);
   torch::Tensor forward(const std::vector<torch::Tensor>& xs);
+  torch::Tensor forward(const std::vector<kernels::Lazy>& xs);  // inputs up-sampled by at most one step
+  std::vector<torch::Tensor> weights(const torch::Tensor& mean);  // per input, from the mean of their sum
   torch::nn::Conv2d squeeze{nullptr};
   torch::nn::ModuleList select{nullptr};  // one 1x1 conv per input
   bool softmax_over_channels = false;
@@ -61,6 +65,7 @@ TORCH_MODULE(SKFF);
 struct ResampleImpl : torch::nn::Module {
   ResampleImpl(int channels, int from, int to);
   torch::Tensor forward(torch::Tensor x);
+  kernels::Lazy forward_lazy(torch::Tensor x);  // forward(), its last up-sampling (if any) left to the reader
   torch::nn::Sequential steps{nullptr};
 };
 TORCH_MODULE(Resample);
