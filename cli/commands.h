@@ -57,6 +57,7 @@ struct BenchOptions {
   std::string python = "/usr/bin/python3";
   std::string python_script;
   bool python_nchw = false;
+  bool aten_ops = false;
   bool train = false;
   int train_steps = 3;
   int threads = 0;

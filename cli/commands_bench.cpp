@@ -49,6 +49,8 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
       ->default_val(o.python);
   cmd->add_option("--python-script", o.python_script, "bench/infer_torch.py (default: the source tree's)");
   cmd->add_flag("--python-nchw", o.python_nchw, "Python side in NCHW instead of channels-last");
+  cmd->add_flag("--aten-ops", o.aten_ops,
+                "LibTorch's own ops instead of Lowlight's fused CPU kernels (to measure what they gain)");
   cmd->add_flag("--train", o.train, "Also time training steps (batch 4 x 128^2)");
   cmd->add_option("--train-steps", o.train_steps, "Timed training steps per side")->default_val(o.train_steps);
   cmd->add_option("--threads", o.threads, "CPU threads for both sides (0: LibTorch default)");
@@ -97,6 +99,7 @@ int run_bench(const BenchOptions& o) {
   s.python = o.python;
   s.python_script = o.python_script;
   s.python_nchw = o.python_nchw;
+  s.fused_kernels = !o.aten_ops;
   s.train = o.train;
   s.train_steps = o.train_steps;
   s.peak_gflops = o.peak_gflops;

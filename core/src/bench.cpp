@@ -13,6 +13,7 @@
 #include "lowlight/engine.h"
 #include "lowlight/error.h"
 #include "lowlight/image.h"
+#include "lowlight/kernels.h"
 #include "lowlight/metrics.h"
 #include "lowlight/model.h"
 #include "lowlight/weights.h"
@@ -203,6 +204,12 @@ BenchReport run_bench(const BenchSettings& settings, const BenchProgressFn& prog
     report.peak.assumption = "given with --peak-gflops";
   }
   report.torch_version = TORCH_VERSION;
+  // Process-wide switch; restored on return so a caller's later inference is unaffected.
+  struct KernelsSwitch {
+    bool before = kernels::enabled();
+    explicit KernelsSwitch(bool on) { kernels::set_enabled(on); }
+    ~KernelsSwitch() { kernels::set_enabled(before); }
+  } kernels_switch{settings.fused_kernels};
   const fs::path scratch = fs::temp_directory_path() / ("lowlight-bench-" + std::to_string(::getpid()));
   fs::create_directories(scratch);
   struct Cleanup {
@@ -222,6 +229,8 @@ BenchReport run_bench(const BenchSettings& settings, const BenchProgressFn& prog
     report.device = device_name(enhancer.device());
     report.precision = precision_name(enhancer.precision());
     report.threads = torch::get_num_threads();
+    if (enhancer.device() == DeviceKind::CPU)
+      report.cpu_kernels = settings.fused_kernels ? kernels::instruction_set() : "off";
     std::unique_ptr<bench::PythonSide> py;
     if (!settings.python.empty()) {
       ctx.say("starting the Python side (" + settings.python + ")");

@@ -33,6 +33,7 @@ std::string bench_json(const BenchReport& r) {
   json doc = {{"device", r.device},
               {"precision", r.precision},
               {"threads", r.threads},
+              {"cpu_kernels", r.cpu_kernels},
               {"torch", r.torch_version},
               {"python_torch", r.python_torch_version},
               {"load_average_before", r.load_before},
@@ -70,7 +71,9 @@ std::string bench_json(const BenchReport& r) {
 
 std::string bench_table(const BenchReport& r) {
   std::ostringstream out;
-  out << "device " << r.device << ", " << r.precision << ", " << r.threads << " threads, LibTorch " << r.torch_version;
+  out << "device " << r.device << ", " << r.precision << ", " << r.threads << " threads";
+  if (!r.cpu_kernels.empty()) out << ", fused kernels " << r.cpu_kernels;
+  out << ", LibTorch " << r.torch_version;
   if (!r.python_torch_version.empty()) out << ", Python torch " << r.python_torch_version;
   out << "\nfp32 peak " << format("%.0f", r.peak.gflops) << " GFLOP/s: " << r.peak.assumption << "\n";
   out << "load average before " << r.load_before << ", after " << r.load_after << "\n";

@@ -3,10 +3,13 @@
 #include "lowlight/kernels.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/record_function.h>
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <optional>
 #include <cstdint>
 #include <cstring>
 #if defined(__x86_64__)
@@ -324,6 +327,84 @@ torch::Tensor weighted_sum(const std::vector<Lazy>& xs, const std::vector<torch:
     });
   });
   return out;
+}
+
+namespace {
+
+std::optional<c10::OperatorHandle> find_op(const char* name) {
+  auto op = c10::Dispatcher::singleton().findSchema({name, ""});
+  return op ? std::optional<c10::OperatorHandle>(*op) : std::nullopt;
+}
+
+torch::Tensor call(const c10::OperatorHandle& op, torch::jit::Stack stack) {
+  op.callBoxed(&stack);
+  return stack.at(0).toTensor();
+}
+
+}  // namespace
+
+struct ConvRelu::State {
+  std::mutex mutex;
+  const char* path = "unfused";
+  bool failed = false;    // a fused call threw once: this LibTorch's operator differs, stay unfused
+  c10::IValue prepacked;  // 1.13: the weights in oneDNN's layout, with the ReLU attribute
+  const void* weight = nullptr;
+  const void* bias = nullptr;
+  int64_t weight_version = -1, bias_version = -1;
+};
+
+ConvRelu::ConvRelu() : state_(std::make_shared<State>()) {}
+
+const char* ConvRelu::path() const {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  return state_->path;
+}
+
+torch::Tensor ConvRelu::operator()(torch::nn::Conv2dImpl& conv, const torch::Tensor& x) const {
+  static const auto pointwise = find_op("mkldnn::_convolution_pointwise");
+  static const auto prepack = find_op("mkldnn_prepacked::conv2d_prepack");
+  static const auto run = find_op("mkldnn_prepacked::conv2d_run");
+  const torch::Tensor &w = conv.weight, &b = conv.bias;
+  State& s = *state_;
+  const bool fusable = applies(x) && w.scalar_type() == x.scalar_type() && b.defined() &&
+                       (pointwise || (prepack && run));
+  if (fusable) {
+    std::unique_lock<std::mutex> lock(s.mutex);
+    if (!s.failed) try {
+        const std::vector<int64_t> one{1, 1}, pad{w.size(2) / 2, w.size(3) / 2};
+        if (pointwise) {
+          s.path = "pointwise";
+          lock.unlock();
+          return call(*pointwise, {x, w, b, pad, one, one, int64_t(1), std::string("relu"),
+                                   c10::List<c10::optional<c10::Scalar>>(), c10::IValue()});
+        }
+        // Weights changed (loaded, converted, edited in place) since they were packed: pack again.
+        if (s.weight != w.data_ptr() || s.bias != b.data_ptr() || s.weight_version != int64_t(w._version()) ||
+            s.bias_version != int64_t(b._version())) {
+          const std::vector<int64_t> sizes(x.sizes().begin(), x.sizes().end());  // a hint: any size runs
+          torch::jit::Stack stack{w, b, one, pad, one, int64_t(1), sizes, std::string("relu")};
+          prepack->callBoxed(&stack);
+          s.prepacked = stack.at(0);
+          s.weight = w.data_ptr(), s.bias = b.data_ptr();
+          s.weight_version = w._version(), s.bias_version = b._version();
+        }
+        s.path = "prepacked";
+        const c10::IValue context = s.prepacked;
+        lock.unlock();
+        return call(*run, {x, context});
+      } catch (const c10::Error&) {
+        if (!lock.owns_lock()) lock.lock();
+        s.failed = true;  // fall through to the unfused path, now and from now on
+      }
+  }
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.path = "unfused";
+  }
+  auto y = conv.forward(x);
+  if (applies(y)) relu_(y);
+  else y.relu_();
+  return y;
 }
 
 }  // namespace kernels

@@ -14,13 +14,7 @@ torch::nn::Conv2d conv(int in, int out, int kernel) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).padding(kernel / 2).bias(true));
 }
 
-// In-place ReLU and residual add through the fused kernels where they apply (inference on CPU).
-torch::Tensor relu_(torch::Tensor x) {
-  if (kernels::applies(x)) kernels::relu_(x);
-  else x.relu_();
-  return x;
-}
-
+// In-place residual add through the fused kernel where it applies (inference on CPU).
 torch::Tensor add_(torch::Tensor x, const torch::Tensor& y) {
   if (kernels::applies(x) && kernels::applies(y) && x.sizes() == y.sizes() && x.scalar_type() == y.scalar_type())
     kernels::add_(x, y);
@@ -64,7 +58,7 @@ DownSampleImpl::DownSampleImpl(int channels)
 // In-place ReLU and residual adds on fresh convolution outputs save a full-size temporary each (the
 // convolutions' backward passes need their inputs, not their outputs, so training is unaffected).
 torch::Tensor DownSampleImpl::forward(const torch::Tensor& x) {
-  auto m = relu_(main2(relu_(main1(x))));
+  auto m = main2_relu(*main2, main1_relu(*main1, x));
   if (kernels::applies(m) && kernels::applies(x) && even_sides(x)) {
     // main3(pool m) + skip(pool x) is one 1x1 convolution of both pooled maps, pooled into one tensor.
     const auto w = torch::cat({main3->weight, skip->weight}, 1).contiguous(x.suggest_memory_format());
@@ -85,7 +79,7 @@ torch::Tensor UpSampleImpl::forward(const torch::Tensor& x) { return upsample2(f
 // both 1x1 convolutions and their sum run at the low resolution and a single up-sampling of C/2 channels
 // follows: the same result for a quarter of those convolutions' work and one up-sampling instead of two.
 torch::Tensor UpSampleImpl::forward_low(const torch::Tensor& x) {
-  auto m = relu_(main2(relu_(main1(x))));
+  auto m = main2_relu(*main2, main1_relu(*main1, x));
   return add_(main3(m), skip(x));
 }
 
@@ -107,7 +101,7 @@ DualAttentionImpl::DualAttentionImpl(int channels, const ModelConfig& config)
       sa(register_module("sa", SpatialAttention(config.sa_kernel))) {}
 
 torch::Tensor DualAttentionImpl::forward(const torch::Tensor& x) {
-  auto f = conv2(relu_(conv1(x)));
+  auto f = conv2(conv1_relu(*conv1, x));
   if (torch::GradMode::is_enabled()) return fuse(torch::cat({ca(f), sa(f)}, 1)).add_(x);
   if (kernels::applies(f)) {
     const int64_t C = f.size(1);

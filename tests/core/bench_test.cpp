@@ -9,6 +9,7 @@
 
 #include "lowlight/bench.h"
 #include "lowlight/error.h"
+#include "lowlight/kernels.h"
 #include "support/tiny_weights.h"
 
 namespace lowlight {
@@ -90,7 +91,9 @@ TEST_F(BenchTest, InferenceAgainstPython) {
   EXPECT_NEAR(r.inference[1].megapixels, 67 * 33 / 1e6, 1e-12);
 
   const nlohmann::json doc = nlohmann::json::parse(bench_json(r));
-  for (const char* key : {"device", "threads", "torch", "load_average_before", "cpu_peak", "inference", "training"})
+  EXPECT_EQ(r.cpu_kernels, kernels::instruction_set());
+  for (const char* key : {"device", "threads", "cpu_kernels", "torch", "load_average_before", "cpu_peak", "inference",
+                          "training"})
     EXPECT_TRUE(doc.contains(key)) << key;
   const nlohmann::json& row = doc["inference"][0];
   for (const char* key : {"model", "width", "height", "megapixels", "seconds", "mp_per_s", "gflops", "peak_fraction",
@@ -103,6 +106,19 @@ TEST_F(BenchTest, InferenceAgainstPython) {
   const std::string table = bench_table(r);
   EXPECT_NE(table.find("40x28"), std::string::npos);
   EXPECT_NE(table.find("C++/Py"), std::string::npos);
+  EXPECT_NE(table.find(std::string("fused kernels ") + kernels::instruction_set()), std::string::npos);
+}
+
+TEST_F(BenchTest, AtenOpsSwitchTurnsTheFusedKernelsOffForTheRunOnly) {
+  BenchSettings s = tiny();
+  s.fused_kernels = false;
+  s.sizes = {{40, 28}};
+  s.repeats = 1;
+  const BenchReport r = run_bench(s, {});
+  EXPECT_EQ(r.cpu_kernels, "off");
+  ASSERT_EQ(r.inference.size(), 1u);
+  EXPECT_TRUE(r.inference[0].agree);  // LibTorch's ops compute the same network
+  EXPECT_TRUE(kernels::enabled());
 }
 
 TEST_F(BenchTest, Bf16SidesAgreeOnTheShippedModel) {

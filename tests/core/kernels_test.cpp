@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <ATen/core/dispatch/Dispatcher.h>
+
 #include <cmath>
 
 #include "lowlight/config.h"
@@ -169,6 +171,46 @@ TEST(KernelsApply, BadInputsThrowWithContext) {
   EXPECT_THROW(kernels::gate_add(x, torch::rand({1, 1, 5, 4}), x), Error);  // g needs 2C channels
   EXPECT_THROW(kernels::weighted_sum({{x, 0}, {x, 1}}, {torch::rand({1, 16}), torch::rand({1, 16})}), Error);
   EXPECT_THROW(kernels::weighted_sum({{x, 0}}, {torch::rand({1, 3})}), Error);
+}
+
+TEST(KernelsConvRelu, MatchesConvolutionThenReluAndRepacksEditedWeights) {
+  const bool registered = c10::Dispatcher::singleton().findSchema({"mkldnn::_convolution_pointwise", ""}) ||
+                          c10::Dispatcher::singleton().findSchema({"mkldnn_prepacked::conv2d_prepack", ""});
+  for (auto type : {torch::kFloat, torch::kBFloat16}) {
+    SCOPED_TRACE(c10::toString(type));
+    torch::manual_seed(5);
+    torch::nn::Conv2d conv(torch::nn::Conv2dOptions(16, 32, 3).padding(1));
+    conv->to(type);
+    kernels::ConvRelu fused;
+    torch::InferenceMode guard;
+    for (auto [h, w] : std::vector<std::pair<int, int>>{{24, 40}, {7, 9}}) {  // one packing serves any size
+      auto x = random_map(1, 16, h, w, type);
+      const auto got = fused(*conv, x);
+      EXPECT_TRUE(got.is_contiguous(kCL));
+      EXPECT_TRUE(same_up_to_rounding(got, torch::relu(conv->forward(x))));
+      if (registered) EXPECT_STRNE(fused.path(), "unfused");
+    }
+    {
+      c10::InferenceMode off(false);
+      torch::NoGradGuard no_grad;
+      conv->weight.zero_();
+      conv->bias.fill_(-1.0).index_put_({0}, 2.0);
+    }
+    const auto y = fused(*conv, random_map(1, 16, 8, 8, type));
+    EXPECT_EQ(y.select(1, 0).min().item<float>(), 2.0f);  // relu(bias) everywhere: packed again
+    EXPECT_EQ(y.slice(1, 1).abs().max().item<float>(), 0.0f);
+  }
+}
+
+TEST(KernelsConvRelu, TrainingKeepsTheDifferentiablePath) {
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(16, 16, 3).padding(1));
+  kernels::ConvRelu fused;
+  auto x = random_map(1, 16, 8, 8, torch::kFloat).requires_grad_();
+  auto y = fused(*conv, x);
+  EXPECT_STREQ(fused.path(), "unfused");
+  y.sum().backward();
+  EXPECT_TRUE(x.grad().defined());
+  EXPECT_TRUE(torch::equal(y, torch::relu(conv->forward(x))));
 }
 
 namespace {

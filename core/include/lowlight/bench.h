@@ -35,6 +35,7 @@ struct BenchSettings {
   std::string python_script;         // bench/infer_torch.py; empty: the source tree's copy
   std::string python_weights;        // weights the Python side loads (empty: the same file; tests only)
   bool python_nchw = false;          // Python side in plain NCHW instead of channels-last
+  bool fused_kernels = true;         // false: LibTorch's own ops instead of kernels.h (what they gain)
   bool train = false;                // also time training steps
   int train_batch = 4;
   int train_crop = 128;
@@ -101,6 +102,7 @@ struct BenchReport {
   std::string device;
   std::string precision;             // resolved: fp32, bf16 or fp16
   int threads = 0;                   // intra-op threads actually used
+  std::string cpu_kernels;           // instruction set of kernels.h, "off", or empty on CUDA
   CpuPeak peak;
   std::string load_before, load_after;  // /proc/loadavg
   std::string torch_version;

@@ -8,6 +8,7 @@
 // applies() holds and falls back to the ATen ops elsewhere (training, CUDA, other layouts).
 //
 //   if (lowlight::kernels::applies(x)) lowlight::kernels::relu_(x); else x.relu_();
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,21 @@ struct Lazy {
 
 // sum_i xs[i] * weights[i], weights[i] of N x C (any float type); xs of equal size once up-sampled.
 torch::Tensor weighted_sum(const std::vector<Lazy>& xs, const std::vector<torch::Tensor>& weights);
+
+// A stride-1, kernel/2-padded convolution followed by ReLU as one oneDNN primitive (the ReLU applied to
+// the accumulators, no second pass), through the fused operators LibTorch registers: 1.13's
+// mkldnn_prepacked (weights reordered once and kept here, so keep one ConvRelu per convolution) or 2.x's
+// mkldnn::_convolution_pointwise. Where neither applies or exists: the convolution, then relu_().
+class ConvRelu {
+ public:
+  ConvRelu();
+  torch::Tensor operator()(torch::nn::Conv2dImpl& conv, const torch::Tensor& x) const;
+  const char* path() const;  // "prepacked", "pointwise" or "unfused": what the last call used
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;  // shared by copies (modules are copied when cloned)
+};
 
 }  // namespace kernels
 }  // namespace lowlight

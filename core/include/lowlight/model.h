@@ -14,6 +14,7 @@ struct DownSampleImpl : torch::nn::Module {
   explicit DownSampleImpl(int channels);
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Conv2d main1{nullptr}, main2{nullptr}, main3{nullptr}, skip{nullptr};
+  kernels::ConvRelu main1_relu, main2_relu;  // inference: main1, main2 with their ReLUs fused
 };
 TORCH_MODULE(DownSample);
 
@@ -23,6 +24,7 @@ struct UpSampleImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   torch::Tensor forward_low(const torch::Tensor& x);  // forward() before its final nearest up-sampling
   torch::nn::Conv2d main1{nullptr}, main2{nullptr}, main3{nullptr}, skip{nullptr};
+  kernels::ConvRelu main1_relu, main2_relu;
 };
 TORCH_MODULE(UpSample);
 
@@ -44,6 +46,7 @@ struct DualAttentionImpl : torch::nn::Module {
   DualAttentionImpl(int channels, const ModelConfig& config);
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, fuse{nullptr};
+  kernels::ConvRelu conv1_relu;
   ChannelAttention ca{nullptr};
   SpatialAttention sa{nullptr};
 };
