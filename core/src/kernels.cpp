@@ -101,11 +101,15 @@ void check(bool ok, const char* op, const std::string& what) {
   if (!ok) throw Error(std::string("kernels::") + op + ": " + what);
 }
 
+// The layouts the loops read: 4-D channels-last float or bf16 in CPU memory.
+bool supported(const torch::Tensor& x) {
+  return x.defined() && x.dim() == 4 && x.device().is_cpu() &&
+         (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kBFloat16) &&
+         x.is_contiguous(torch::MemoryFormat::ChannelsLast);
+}
+
 void check_input(const torch::Tensor& x, const char* op) {
-  check(x.defined() && x.dim() == 4 && x.device().is_cpu() &&
-            (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kBFloat16) &&
-            x.is_contiguous(torch::MemoryFormat::ChannelsLast),
-        op, "expected a 4-D channels-last CPU float or bf16 tensor, found " +
+  check(supported(x), op, "expected a 4-D channels-last CPU float or bf16 tensor, found " +
                 (x.defined() ? c10::str(x.sizes(), " ", x.scalar_type()) : std::string("undefined")));
 }
 
@@ -128,10 +132,7 @@ int64_t grain(int64_t values_per_unit) { return std::max<int64_t>(1, 65536 / std
 }  // namespace
 
 bool applies(const torch::Tensor& x) {
-  return g_enabled.load(std::memory_order_relaxed) && !torch::GradMode::is_enabled() && x.defined() &&
-         x.dim() == 4 && x.device().is_cpu() &&
-         (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kBFloat16) &&
-         x.is_contiguous(torch::MemoryFormat::ChannelsLast);
+  return g_enabled.load(std::memory_order_relaxed) && !torch::GradMode::is_enabled() && supported(x);
 }
 
 void set_enabled(bool on) { g_enabled = on; }

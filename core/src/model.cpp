@@ -263,7 +263,7 @@ torch::Tensor MIRNetImpl::forward(const torch::Tensor& x) {
     in = F::pad(widen ? x.to(torch::kFloat) : x, F::PadFuncOptions({0, pw, 0, ph}).mode(mode));
     if (widen) in = in.to(x.scalar_type());
   }
-  auto y = conv_out(rrgs->forward(conv_in(in))).add_(in);  // 3 channels: too few for the fused kernels' layout
+  auto y = add_(conv_out(rrgs->forward(conv_in(in))), in);
   if (ph || pw) y = y.slice(2, 0, H).slice(3, 0, W);
   return y;
 }
