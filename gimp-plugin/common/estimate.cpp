@@ -9,12 +9,12 @@ namespace lowlight::plugin {
 namespace {
 
 // Per CPU thread, in the precision the plug-in runs (resolve_precision(Auto)). Measured with the shipped
-// `default` (C=16 1x1) on a 2-core Xeon VM (docs/performance.md): fp32 2.29 s for 600x400 on one thread,
-// 8.4 GMAC/s; bf16 on its AMX units 12 MP in 11.3 s on two idle threads, 43 GMAC/s per thread, about half
-// that with other work on the cores. Larger models run their bigger convolutions faster than this, so the
-// first estimate errs on the long side until the preview measures the real rate.
-constexpr double kCpuMacsPerSecondPerThreadFp32 = 8e9;
-constexpr double kCpuMacsPerSecondPerThreadBf16 = 30e9;
+// `default` (C=16 1x1) and the fused CPU kernels on a 2-core Xeon VM, two idle threads (docs/performance.md):
+// bf16 on its AMX units 12 MP in 6.3 s, 77 GMAC/s per thread; fp32 600x400 in 0.23 s, 43 GMAC/s per
+// thread. Other work on the cores halves that, and CPUs without AMX or AVX-512 are slower, so the first
+// estimate errs on the long side until the preview measures the real rate.
+constexpr double kCpuMacsPerSecondPerThreadFp32 = 15e9;
+constexpr double kCpuMacsPerSecondPerThreadBf16 = 40e9;
 // A mid-range CUDA card on these small convolutions (a fraction of its peak; a guess, not measured).
 constexpr double kCudaMacsPerSecond = 2e12;
 // Previews smaller than this, or faster than this, are dominated by overheads, not by the model.
