@@ -226,6 +226,42 @@ torch::Tensor channel_max_mean(const torch::Tensor& x) {
   return out;
 }
 
+torch::Tensor spatial_logits(const torch::Tensor& x, float w_max, float w_mean, float bias) {
+  RECORD_FUNCTION("lowlight::spatial_logits", std::vector<c10::IValue>());  // visible to the profiler
+  check_input(x, "spatial_logits");
+  const int64_t C = x.size(1);
+  torch::Tensor out = empty_like_nhwc(x, 1, x.size(2), x.size(3));
+  dispatch(x, [&](auto ops, auto* type) {
+    using T = std::remove_pointer_t<decltype(type)>;
+    const T* in = data<T>(x);
+    T* o = data<T>(out);
+    at::parallel_for(0, x.numel() / C, grain(C), [&](int64_t b, int64_t e) {
+      ops.max_mean_logits(in + b * C, o + b, e - b, C, w_max, w_mean, bias);
+    });
+  });
+  return out;
+}
+
+torch::Tensor dense(const torch::Tensor& v, const torch::nn::Conv2dImpl& conv) {
+  const torch::Tensor &w = conv.weight, &b = conv.bias;
+  check(w.dim() == 4 && w.size(2) == 1 && w.size(3) == 1 && b.defined(), "dense", "expected a 1x1 convolution with bias");
+  const int64_t N = v.size(0), in = w.size(1), out = w.size(0);
+  check(v.dim() == 2 && v.size(1) == in && v.scalar_type() == torch::kFloat, "dense",
+        "expected N x " + std::to_string(in) + " float vectors, found " + c10::str(v.sizes(), " ", v.scalar_type()));
+  // A few hundred multiply-adds: plain loops in fp32 beat any call into a library.
+  const torch::Tensor wf = w.to(torch::kFloat).contiguous(), bf = b.to(torch::kFloat).contiguous(), vf = v.contiguous();
+  torch::Tensor result = torch::empty({N, out}, torch::kFloat);
+  const float *W = wf.data_ptr<float>(), *B = bf.data_ptr<float>(), *V = vf.data_ptr<float>();
+  float* R = result.data_ptr<float>();
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < out; ++o) {
+      float acc = B[o];
+      for (int64_t i = 0; i < in; ++i) acc += W[o * in + i] * V[n * in + i];
+      R[n * out + o] = acc;
+    }
+  return result;
+}
+
 torch::Tensor spatial_mean(const torch::Tensor& x) {
   RECORD_FUNCTION("lowlight::spatial_mean", std::vector<c10::IValue>());  // visible to the profiler
   check_input(x, "spatial_mean");

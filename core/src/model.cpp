@@ -33,8 +33,14 @@ torch::Tensor upsample2(const torch::Tensor& x) {
 }
 
 // The attention maps without the product, so the dual attention unit can choose where products go.
+// A 1x1 convolution of pooled descriptors: N x C x 1 x 1 tensors through the convolution, or N x C float
+// vectors from the fused kernels through kernels::dense.
+torch::Tensor pointwise(torch::nn::Conv2dImpl& conv, const torch::Tensor& v) {
+  return v.dim() == 2 ? kernels::dense(v, conv) : conv.forward(v);
+}
+
 torch::Tensor channel_weights_of_mean(ChannelAttentionImpl& ca, const torch::Tensor& mean) {
-  return torch::sigmoid(ca.excite(torch::relu(ca.squeeze(mean))));
+  return torch::sigmoid(pointwise(*ca.excite, torch::relu(pointwise(*ca.squeeze, mean))));
 }
 
 torch::Tensor channel_weights(ChannelAttentionImpl& ca, const torch::Tensor& x) {
@@ -105,9 +111,15 @@ torch::Tensor DualAttentionImpl::forward(const torch::Tensor& x) {
   if (torch::GradMode::is_enabled()) return fuse(torch::cat({ca(f), sa(f)}, 1)).add_(x);
   if (kernels::applies(f)) {
     const int64_t C = f.size(1);
-    const auto mean = kernels::spatial_mean(f).to(f.scalar_type()).view({f.size(0), C, 1, 1});
-    const auto channel = channel_weights_of_mean(*ca, mean);
-    const auto spatial = torch::sigmoid(sa->conv(kernels::channel_max_mean(f)));
+    const auto channel = channel_weights_of_mean(*ca, kernels::spatial_mean(f));  // N x C float
+    torch::Tensor spatial;
+    const auto& sw = sa->conv->weight;
+    if (sw.size(2) == 1 && sw.size(3) == 1) {  // a 1x1 kernel: the max/mean maps are never made
+      const auto w = sw.to(torch::kFloat).flatten();
+      spatial = kernels::spatial_logits(f, w[0].item<float>(), w[1].item<float>(), sa->conv->bias.item<float>()).sigmoid_();
+    } else {
+      spatial = torch::sigmoid(sa->conv(kernels::channel_max_mean(f)));
+    }
     if (f.size(0) > 1) return add_(fuse(kernels::attention_products(f, channel, spatial)), x);
     // fuse([f*ca, f*sa]) = (W1 diag(ca)) f + sa * (W2 f): the channel weights go into the 1x1 kernel
     // (one image, so one kernel), one convolution makes both terms, and one pass combines them with the
@@ -157,14 +169,13 @@ torch::Tensor SKFFImpl::forward(const std::vector<kernels::Lazy>& xs) {
   // Nearest up-sampling repeats every pixel equally often, so a lazy input's mean is its stored tensor's.
   auto mean = kernels::spatial_mean(xs[0].t);
   for (size_t i = 1; i < xs.size(); ++i) mean += kernels::spatial_mean(xs[i].t);
-  const auto& x0 = xs[0].t;
-  return kernels::weighted_sum(xs, weights(mean.to(x0.scalar_type()).view({x0.size(0), x0.size(1), 1, 1})));
+  return kernels::weighted_sum(xs, weights(mean));
 }
 
 std::vector<torch::Tensor> SKFFImpl::weights(const torch::Tensor& mean) {
-  auto z = torch::relu(squeeze(mean));
+  auto z = torch::relu(pointwise(*squeeze, mean));
   std::vector<torch::Tensor> scores;
-  for (const auto& s : *select) scores.push_back(s->as<torch::nn::Conv2d>()->forward(z));
+  for (const auto& s : *select) scores.push_back(pointwise(*s->as<torch::nn::Conv2d>(), z));
   // Correct SKFF weighs the streams against each other; the Keras example normalised each descriptor
   // over its own channels instead.
   if (!softmax_over_channels) return torch::softmax(torch::stack(scores, 0), 0).unbind(0);

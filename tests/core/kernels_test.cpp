@@ -107,6 +107,17 @@ TEST_P(Kernels, ReductionsMatchAten) {
   });
 }
 
+TEST_P(Kernels, SpatialLogitsAreTheOneByOneConvolutionOfMaxAndMean) {
+  const auto type = GetParam().type;
+  const int64_t C = GetParam().channels;
+  on_each_instruction_set([&] {
+    auto x = random_map(2, C, 7, 13, type);
+    const auto xf = x.to(torch::kFloat);
+    const auto want = (0.75 * std::get<0>(xf.max(1, true)) - 1.5 * xf.mean(1, true) + 0.25).to(type);
+    EXPECT_TRUE(same_up_to_rounding(kernels::spatial_logits(x, 0.75f, -1.5f, 0.25f), want));
+  });
+}
+
 TEST_P(Kernels, AttentionProductsAndGateMatchAten) {
   const auto type = GetParam().type;
   const int64_t C = GetParam().channels;
@@ -141,6 +152,19 @@ INSTANTIATE_TEST_SUITE_P(TypesAndChannels, Kernels,
                                            KernelCase{torch::kBFloat16, 8}, KernelCase{torch::kBFloat16, 16},
                                            KernelCase{torch::kBFloat16, 20}, KernelCase{torch::kBFloat16, 48}),
                          [](const auto& info) { return case_name(info.param); });
+
+TEST(KernelsDense, IsTheOneByOneConvolutionOfVectors) {
+  torch::manual_seed(2);
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(24, 3, 1));
+  torch::InferenceMode guard;
+  auto v = torch::randn({2, 24});
+  const auto want = conv->forward(v.view({2, 24, 1, 1})).view({2, 3});
+  EXPECT_TRUE(torch::allclose(kernels::dense(v, *conv), want, 1e-5, 1e-6));
+  conv->to(torch::kBFloat16);  // bf16 weights are read as they are
+  EXPECT_TRUE(torch::allclose(kernels::dense(v, *conv), conv->forward(v.view({2, 24, 1, 1}).to(torch::kBFloat16))
+                                                            .view({2, 3}).to(torch::kFloat), 0.02, 0.02));
+  EXPECT_THROW(kernels::dense(torch::randn({2, 23}), *conv), Error);
+}
 
 TEST(KernelsApply, OnlyToChannelsLastCpuInferenceTensors) {
   auto x = random_map(1, 16, 4, 4, torch::kFloat);

@@ -39,6 +39,14 @@ torch::Tensor max_pool2(const std::vector<torch::Tensor>& xs);
 // N x 2 x H x W: the maximum and the mean over channels (the spatial attention's input).
 torch::Tensor channel_max_mean(const torch::Tensor& x);
 
+// N x 1 x H x W in x's dtype: w_max * (max over channels) + w_mean * (mean over channels) + bias, i.e. the
+// spatial attention's 1x1 convolution of those two maps without making them.
+torch::Tensor spatial_logits(const torch::Tensor& x, float w_max, float w_mean, float bias);
+
+// N x Cout float: a 1x1 convolution's kernel and bias applied to N x Cin float vectors (the attention's
+// squeeze and excite steps on pooled descriptors, without a convolution call on a 1x1 image).
+torch::Tensor dense(const torch::Tensor& v, const torch::nn::Conv2dImpl& conv);
+
 // N x C float: the mean over H and W.
 torch::Tensor spatial_mean(const torch::Tensor& x);
 

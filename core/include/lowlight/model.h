@@ -57,7 +57,8 @@ struct SKFFImpl : torch::nn::Module {
   SKFFImpl(int channels, int inputs, const ModelConfig& config);
   torch::Tensor forward(const std::vector<torch::Tensor>& xs);
   torch::Tensor forward(const std::vector<kernels::Lazy>& xs);  // inputs up-sampled by at most one step
-  std::vector<torch::Tensor> weights(const torch::Tensor& mean);  // per input, from the mean of their sum
+  // Per input, from the mean of their sum (N x C x 1 x 1, or N x C float on the fused path).
+  std::vector<torch::Tensor> weights(const torch::Tensor& mean);
   torch::nn::Conv2d squeeze{nullptr};
   torch::nn::ModuleList select{nullptr};  // one 1x1 conv per input
   bool softmax_over_channels = false;
