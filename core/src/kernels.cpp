@@ -211,35 +211,40 @@ torch::Tensor max_pool2(const std::vector<torch::Tensor>& xs) {
   return out;
 }
 
-torch::Tensor channel_max_mean(const torch::Tensor& x) {
-  RECORD_FUNCTION("lowlight::channel_max_mean", std::vector<c10::IValue>());  // visible to the profiler
-  check_input(x, "channel_max_mean");
-  const int64_t C = x.size(1);
-  torch::Tensor out = empty_like_nhwc(x, 2, x.size(2), x.size(3));
-  dispatch(x, [&](auto ops, auto* type) {
-    using T = std::remove_pointer_t<decltype(type)>;
-    const T* in = data<T>(x);
-    T* o = data<T>(out);
-    const int64_t pixels = x.numel() / C;
-    at::parallel_for(0, pixels, grain(C), [&](int64_t b, int64_t e) { ops.max_mean(in + b * C, o + 2 * b, e - b, C); });
-  });
-  return out;
-}
+namespace {
 
-torch::Tensor spatial_logits(const torch::Tensor& x, float w_max, float w_mean, float bias) {
-  RECORD_FUNCTION("lowlight::spatial_logits", std::vector<c10::IValue>());  // visible to the profiler
-  check_input(x, "spatial_logits");
+// A per-pixel reduction over channels into an N x `channels` x H x W map: row(ops, in, out, first, count, C)
+// handles `count` pixels from `first`.
+template <class Row>
+torch::Tensor per_pixel(const torch::Tensor& x, int64_t channels, const char* op, const Row& row) {
+  check_input(x, op);
   const int64_t C = x.size(1);
-  torch::Tensor out = empty_like_nhwc(x, 1, x.size(2), x.size(3));
+  torch::Tensor out = empty_like_nhwc(x, channels, x.size(2), x.size(3));
   dispatch(x, [&](auto ops, auto* type) {
     using T = std::remove_pointer_t<decltype(type)>;
     const T* in = data<T>(x);
     T* o = data<T>(out);
     at::parallel_for(0, x.numel() / C, grain(C), [&](int64_t b, int64_t e) {
-      ops.max_mean_logits(in + b * C, o + b, e - b, C, w_max, w_mean, bias);
+      row(ops, in + b * C, o + b * channels, e - b, C);
     });
   });
   return out;
+}
+
+}  // namespace
+
+torch::Tensor channel_max_mean(const torch::Tensor& x) {
+  RECORD_FUNCTION("lowlight::channel_max_mean", std::vector<c10::IValue>());  // visible to the profiler
+  return per_pixel(x, 2, "channel_max_mean", [](auto ops, auto* in, auto* out, int64_t n, int64_t C) {
+    ops.max_mean(in, out, n, C);
+  });
+}
+
+torch::Tensor spatial_logits(const torch::Tensor& x, float w_max, float w_mean, float bias) {
+  RECORD_FUNCTION("lowlight::spatial_logits", std::vector<c10::IValue>());  // visible to the profiler
+  return per_pixel(x, 1, "spatial_logits", [&](auto ops, auto* in, auto* out, int64_t n, int64_t C) {
+    ops.max_mean_logits(in, out, n, C, w_max, w_mean, bias);
+  });
 }
 
 torch::Tensor dense(const torch::Tensor& v, const torch::nn::Conv2dImpl& conv) {
