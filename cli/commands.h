@@ -17,6 +17,7 @@ struct EnhanceOptions {
   int tile = 0;
   int overlap = 0;
   float strength = 1.0f;
+  std::string exposure = "auto";
   int threads = 0;
   std::string precision = "auto";
   bool overwrite = false;

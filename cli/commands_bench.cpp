@@ -53,7 +53,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
                 "LibTorch's own ops instead of Lowlight's fused CPU kernels (to measure what they gain)");
   cmd->add_flag("--train", o.train, "Also time training steps (batch 4 x 128^2)");
   cmd->add_option("--train-steps", o.train_steps, "Timed training steps per side")->default_val(o.train_steps);
-  cmd->add_option("--threads", o.threads, "CPU threads for both sides (0: LibTorch default)");
+  cmd->add_option("--threads", o.threads, "CPU threads for both sides (0: the physical cores)");
   cmd->add_option("--device", o.device, "auto, cpu or cuda")->default_val(o.device);
   cmd->add_option("--tile", o.tile, "Tile side (0: automatic)");
   add_precision_option(*cmd, o.precision);

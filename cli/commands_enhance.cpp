@@ -74,12 +74,25 @@ std::vector<Job> plan_jobs(const EnhanceOptions& options) {
   return jobs;
 }
 
+// "auto" (the model's own exposure, 0) or a target mean brightness.
+float parse_exposure(const std::string& text) {
+  if (text == "auto") return 0.0f;
+  try {
+    size_t used = 0;
+    const float value = std::stof(text, &used);
+    if (used == text.size() && value >= 0.02f && value <= 0.98f) return value;
+  } catch (const std::exception&) {
+  }
+  throw Error("--exposure " + text + ": expected auto or a mean brightness in [0.02, 0.98]");
+}
+
 EnhanceSettings settings_from(const EnhanceOptions& options) {
   EnhanceSettings settings = default_enhance_settings();
   settings.device = parse_device(options.device);
   settings.tile = options.tile;
   settings.overlap = options.overlap;
   settings.strength = options.strength;
+  settings.exposure = parse_exposure(options.exposure);
   settings.threads = options.threads;
   settings.precision = parse_precision(options.precision);
   return settings;
@@ -112,7 +125,9 @@ CLI::App* add_enhance_command(CLI::App& app, EnhanceOptions& o) {
   cmd->add_option("--overlap", o.overlap, "Tile overlap in pixels (0: default)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--strength,-s", o.strength, "Blend: 0 keeps the input, 1 is the full enhancement")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--threads,-j", o.threads, "CPU threads (0: LibTorch default)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--exposure,-e", o.exposure,
+                  "auto (the model's own) or the result's mean brightness, 0.02..0.98 (e.g. 0.35 darker, 0.55 brighter)");
+  cmd->add_option("--threads,-j", o.threads, "CPU threads (0: the physical cores)")->check(CLI::NonNegativeNumber);
   add_precision_option(*cmd, o.precision);
   cmd->add_flag("--overwrite", o.overwrite, "Replace existing output files (even the input itself)");
   return cmd;

@@ -129,7 +129,7 @@ CLI::App* add_eval_command(CLI::App& app, EvalOptions& o) {
   cmd->add_option("--device", o.device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   add_precision_option(*cmd, o.precision);
   cmd->add_option("--tile", o.tile, "Tile side in pixels (0: chosen from available memory)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--threads,-j", o.threads, "CPU threads (0: LibTorch default)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads,-j", o.threads, "CPU threads (0: the physical cores)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
   return cmd;
 }

@@ -5,7 +5,7 @@
 #
 #   packaging/debian13-root.sh [COMMAND [ARG...]]     (default COMMAND: an interactive bash)
 #
-# Inside, the project is /src/lowlight (read-only) and the folder beside it, ../shared, is /src/shared (read-only),
+# Inside, the project is /src/lowlight (read-only, except out/, which is the host's out/) and the folder beside it, ../shared, is /src/shared (read-only),
 # so paths the build derives from the project root (../shared/data/...) mean the same thing there. /build and
 # /root/.ccache live in the root and persist between runs; the command starts in /src/lowlight with
 # LOWLIGHT_BUILD_DIR=/build set (packaging/run-tests.sh builds there instead of the read-only source tree).
@@ -60,6 +60,9 @@ inside() {
   mkdir -p "$root$guest_src" "$root$guest_shared" "$root$guest_build"
   mount --bind "$project" "$root$guest_src"; mounts+=("$root$guest_src")
   mount -o remount,bind,ro "$root$guest_src"
+  # out/ alone is writable, and it is the host's own out/: what run-sample.sh writes there is found at the
+  # same path on the host.
+  mount --bind "$project/out" "$root$guest_src/out"; mounts+=("$root$guest_src/out")
   if [ -d "$shared" ]; then
     mount --bind "$shared" "$root$guest_shared"; mounts+=("$root$guest_shared")
     mount -o remount,bind,ro "$root$guest_shared"
@@ -74,7 +77,7 @@ inside() {
   # A clean environment: nothing of the host's PATH, pyenv or toolchain settings leaks in.
   chroot "$root" /usr/bin/env -i \
     PATH="$guest_path" HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" DEBIAN_FRONTEND=noninteractive \
-    LOWLIGHT_BUILD_DIR="$guest_build" CCACHE_DIR=/root/.ccache CCACHE_MAXSIZE=5G \
+    LOWLIGHT_BUILD_DIR="$guest_build" LOWLIGHT_HOST_SRC="$project" CCACHE_DIR=/root/.ccache CCACHE_MAXSIZE=5G \
     bash -c 'cd "$1" && shift && exec "$@"' bash "$guest_src" "$@"
 }
 
@@ -108,6 +111,20 @@ make_base() {
   log "base system made in $(( $(now) - start )) s"
 }
 
+# The host tools this script uses, from Debian when missing: a fresh machine (and CI on one) has no debootstrap.
+install_host_tools() {
+  local tool missing=()
+  for tool in debootstrap:debootstrap unshare:util-linux chroot:coreutils flock:util-linux sha256sum:coreutils; do
+    command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
+  log "installing ${missing[*]} (apt-get)"
+  apt-get update -q >&2 || die "apt-get update failed; install ${missing[*]} yourself"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2 \
+    || die "could not install ${missing[*]}"
+}
+
 # The whole program is a function so that bash has read all of it before it runs: editing or checking out
 # this file during a run (which lasts minutes) cannot change what the run does.
 main() {
@@ -118,10 +135,12 @@ main() {
   fi
 
   [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, chroot and mount need it)"
+  install_host_tools
   for tool in debootstrap unshare chroot flock sha256sum; do
     command -v "$tool" >/dev/null || die "missing '$tool' (Debian: apt-get install debootstrap util-linux coreutils)"
   done
   [ $# -gt 0 ] || set -- bash
+  mkdir -p "$project/out"  # the one writable folder of the project inside (see inside())
 
   # One root, one user at a time: CI runs and a developer's shell must not build into the same /build at once.
   mkdir -p "$(dirname "$root")"

@@ -15,7 +15,8 @@ if [ ! -f weights/default.safetensors ]; then
 fi
 mkdir -p out
 "$build/cli/lowlight" enhance samples/coffee-lowlight.png out/coffee-enhanced.png --model default --overwrite
-echo "run-sample: wrote out/coffee-enhanced.png"
+# In the Debian 13 root out/ is the host's (packaging/debian13-root.sh): name the path the user can open.
+echo "run-sample: wrote ${LOWLIGHT_HOST_SRC:-$PWD}/out/coffee-enhanced.png"
 installed=0
 for plugin in "$build/gimp-plugin/lowlight-enhance" "$build/gimp-plugin/gimp3/lowlight-enhance"; do
   if [ -x "$plugin" ]; then

@@ -98,8 +98,8 @@ struct Overrides {
 
 void add_options(Overrides& f) {
   using O = lowlight::TrainOptions;
-  f.option<std::string>("--train", "paired folder (low/, high/) to train on",
-                        [](O& o, const std::string& v) { o.data.train_dir = v; });
+  f.option<std::vector<std::string>>("--train", "paired folders (low/, high/) to train on, pooled",
+                                     [](O& o, const std::vector<std::string>& v) { o.data.train_dirs = v; });
   f.option<std::string>("--val", "paired folder to validate on (default: split --train)",
                         [](O& o, const std::string& v) { o.data.val_dir = v; });
   f.option<int>("--split", "without --val: first N names (sorted as strings) train, the rest validate [300]",
@@ -131,11 +131,17 @@ void add_options(Overrides& f) {
          [](O& o) { o.data.shuffle = false; });
   f.flag("--val-full", "validate on whole images instead of fixed seeded crops", [](O& o) { o.data.val_full = true; });
   f.option<int>("--val-crop", "side of the fixed validation crops [128]", [](O& o, int v) { o.data.val_crop = v; });
+  f.option<double>("--identity", "probability that a sample is a lit (high) image as its own target [0]",
+                   [](O& o, double v) { o.data.identity = v; });
+  f.option<double>("--exposure", "input exposure jitter: gain exp(U(-e,e)), gamma exp(U(-e/2,e/2)) [0]",
+                   [](O& o, double v) { o.data.exposure = v; });
+  f.option<double>("--ssim-weight", "weight of (1 - SSIM) added to the loss [0]", [](O& o, double v) { o.ssim_weight = v; });
+  f.option<int>("--warmup", "linear warm-up steps of the cosine schedule [0]", [](O& o, int v) { o.warmup_steps = v; });
   f.flag("--skip-bad", "skip bad pairs with a warning instead of stopping", [](O& o) { o.data.skip_bad = true; });
   f.option<int>("--samples", "validation images in samples.png [4]", [](O& o, int v) { o.data.samples = v; });
   f.option<std::string>("--device", "auto, cpu or cuda [auto]",
                         [](O& o, const std::string& v) { o.device = lowlight::parse_device(v); });
-  f.option<int>("--threads", "CPU threads (0: LibTorch default) [0]", [](O& o, int v) { o.threads = v; });
+  f.option<int>("--threads", "CPU threads (0: the physical cores) [0]", [](O& o, int v) { o.threads = v; });
   f.option<std::string>("--precision", "fp32, bf16 (mixed precision) or auto (bf16 where native) [fp32]",
                         [](O& o, const std::string& v) { o.precision = lowlight::parse_precision(v); });
   f.flag("--nchw", "plain NCHW memory format on CPU (default: channels-last)", [](O& o) { o.channels_last = false; });

@@ -1,13 +1,12 @@
 // What the benchmark reads about the machine and this process: fp32 peak, load, memory.
-#include <sched.h>
 
 #include <algorithm>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "bench_internal.h"
 #include "lowlight/bench.h"
+#include "lowlight/device.h"
 
 #if defined(LOWLIGHT_WITH_CUDA)
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -40,25 +39,17 @@ std::string trim(const std::string& s) {
 CpuPeak estimate_cpu_peak() {
   CpuPeak peak;
   std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line, flags, physical, core;
-  std::set<std::string> cores;
-  int logical = 0;
+  std::string line, flags;
   while (std::getline(cpuinfo, line)) {
     const auto colon = line.find(':');
     if (colon == std::string::npos) continue;
     const std::string key = trim(line.substr(0, colon)), value = trim(line.substr(colon + 1));
-    if (key == "processor") ++logical;
-    else if (key == "model name" && peak.cpu.empty()) peak.cpu = value;
+    if (key == "model name" && peak.cpu.empty()) peak.cpu = value;
     else if (key == "flags" && flags.empty()) flags = " " + value + " ";
     else if (key == "cpu MHz") peak.ghz = std::max(peak.ghz, std::atof(value.c_str()) / 1000.0);
-    else if (key == "physical id") physical = value;
-    else if (key == "core id") cores.insert(physical + "/" + value);
   }
-  cpu_set_t set;
-  int allowed = logical;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) allowed = CPU_COUNT(&set);
-  // Hyper-threads share one core's FMA units: count physical cores, no more than this process may use.
-  peak.cores = std::max(1, std::min(allowed, cores.empty() ? logical : static_cast<int>(cores.size())));
+  // Hyper-threads share one core's FMA units: count physical cores, of those this process may use.
+  peak.cores = physical_cpu_cores();
   auto has = [&](const char* f) { return flags.find(std::string(" ") + f + " ") != std::string::npos; };
   std::string isa;
   if (has("avx512f")) peak.flops_per_cycle = 64, isa = "AVX-512: 2 FMA units x 16 fp32 lanes x 2";

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <random>
 #include <set>
 
@@ -158,7 +159,7 @@ Datasets load_datasets(const TrainOptions& options, const LogFn& log) {
   const int val_side = data.val_full ? 1 : data.val_crop;
   Datasets sets;
   if (data.val_dir.empty()) {
-    const fs::path dir(data.train_dir);
+    const fs::path dir(data.train_dirs.at(0));  // validate() allows one folder only here
     const auto names = pair_names(dir, data.skip_bad, log).names;
     if (static_cast<int>(names.size()) <= data.split)
       throw Error("training data: " + dir.string() + " has " + std::to_string(names.size()) +
@@ -168,13 +169,19 @@ Datasets load_datasets(const TrainOptions& options, const LogFn& log) {
     sets.train = load_set(dir, train, data.crop, data.skip_bad, log);
     sets.val = load_set(dir, val, val_side, data.skip_bad, log);
   } else {
-    const fs::path train_dir(data.train_dir), val_dir(data.val_dir);
-    sets.train = load_set(train_dir, pair_names(train_dir, data.skip_bad, log).names, data.crop, data.skip_bad, log);
+    for (const auto& name : data.train_dirs) {
+      const fs::path dir(name);
+      auto pairs = load_set(dir, pair_names(dir, data.skip_bad, log).names, data.crop, data.skip_bad, log);
+      std::move(pairs.begin(), pairs.end(), std::back_inserter(sets.train));
+    }
+    const fs::path val_dir(data.val_dir);
     sets.val = load_set(val_dir, pair_names(val_dir, data.skip_bad, log).names, val_side, data.skip_bad, log);
   }
-  if (sets.train.empty()) throw Error("training data: no usable pairs in " + data.train_dir);
+  std::string train_names;
+  for (const auto& dir : data.train_dirs) train_names += (train_names.empty() ? "" : ", ") + dir;
+  if (sets.train.empty()) throw Error("training data: no usable pairs in " + train_names);
   if (sets.val.empty())
-    throw Error("validation data: no usable pairs in " + (data.val_dir.empty() ? data.train_dir : data.val_dir));
+    throw Error("validation data: no usable pairs in " + (data.val_dir.empty() ? train_names : data.val_dir));
   return sets;
 }
 
@@ -192,23 +199,50 @@ std::vector<int> epoch_order(int pairs, uint64_t seed, int epoch, bool shuffle) 
   return order;
 }
 
+namespace {
+
+// A uniform double in [-1, 1) from the run's generator (distributions differ between standard libraries).
+double symmetric_unit(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-52 - 1.0; }
+
+// The exposure augmentation of one input sample (1 x 3 x H x W, in place): x -> clamp(gain * x^gamma).
+void jitter_exposure(torch::Tensor x, double gain, double gamma) {
+  if (gamma != 1.0) x.pow_(gamma);
+  x.mul_(gain).clamp_(0.0, 1.0);
+}
+
+}  // namespace
+
 Batch make_train_batch(const std::vector<PairImage>& train, const std::vector<int>& order,
                        const TrainOptions& options, int epoch, int step) {
   const int n = options.batch, side = options.data.crop;
+  const DataOptions& data = options.data;
   std::mt19937_64 rng(mix_seed(options.seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(step)));
   torch::Tensor low = torch::empty({n, side, side, 3}, torch::kUInt8);
   torch::Tensor high = torch::empty({n, side, side, 3}, torch::kUInt8);
   const size_t item = static_cast<size_t>(side) * side * 3;
+  struct Exposure { double gain = 1, gamma = 1; };
+  std::vector<Exposure> exposure(n);
   for (int b = 0; b < n; ++b) {
     const size_t k = static_cast<size_t>(step) * n + b;
     const PairImage& pair = train[order[k % order.size()]];
     const int x = static_cast<int>(rng() % static_cast<uint64_t>(pair.width - side + 1));
     const int y = static_cast<int>(rng() % static_cast<uint64_t>(pair.height - side + 1));
-    const int transform = options.data.augment == Augment::Flips ? static_cast<int>(rng() % 8) : 0;
-    copy_crop(pair.low, pair.width, x, y, side, transform, low.data_ptr<uint8_t>() + b * item);
+    const int transform = data.augment == Augment::Flips ? static_cast<int>(rng() % 8) : 0;
+    // Drawn only when enabled, so runs without exposure augmentation see the batches they always saw.
+    const bool identity = data.identity > 0 && (symmetric_unit(rng) + 1.0) / 2.0 < data.identity;
+    if (data.exposure > 0) {
+      exposure[b].gain = std::exp(data.exposure * symmetric_unit(rng));
+      exposure[b].gamma = std::exp(0.5 * data.exposure * symmetric_unit(rng));
+      if (identity) exposure[b] = Exposure{};  // a lit photo as it is, so the model learns to keep it
+    }
+    copy_crop(identity ? pair.high : pair.low, pair.width, x, y, side, transform, low.data_ptr<uint8_t>() + b * item);
     copy_crop(pair.high, pair.width, x, y, side, transform, high.data_ptr<uint8_t>() + b * item);
   }
-  return {to_input(low, options.channels_last), to_input(high, options.channels_last)};
+  Batch batch{to_input(low, options.channels_last), to_input(high, options.channels_last)};
+  for (int b = 0; b < n; ++b)
+    if (exposure[b].gain != 1.0 || exposure[b].gamma != 1.0)
+      jitter_exposure(batch.low.narrow(0, b, 1), exposure[b].gain, exposure[b].gamma);
+  return batch;
 }
 
 std::vector<Batch> make_val_batches(const std::vector<PairImage>& val, const TrainOptions& options) {

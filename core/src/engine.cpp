@@ -70,12 +70,19 @@ double memory_budget(DeviceKind device) {
   return std::clamp(available / 4.0, 256.0 * MiB, 1024.0 * MiB);
 }
 
+// The context pass (docs/context.md): a copy of the image of at most this many pixels, and at most this much
+// activation memory, so that it costs a few percent of a 12-megapixel run. LoL's 600x400 images fit whole.
+constexpr double kContextPixels = 512.0 * 1024.0;
+constexpr double kContextBytes = 512.0 * 1024.0 * 1024.0;
+
 void validate_settings(const EnhanceSettings& s) {
+  if (!(s.exposure == 0.0f || (s.exposure >= 0.02f && s.exposure <= 0.98f)))
+    throw Error("exposure must be 0 (auto) or a mean brightness in [0.02, 0.98], got " + std::to_string(s.exposure));
   if (!(s.strength >= 0.0f && s.strength <= 1.0f))
     throw Error("strength must be in [0, 1], got " + std::to_string(s.strength));
   if (s.tile < 0) throw Error("tile size must be >= 0 (0 chooses it), got " + std::to_string(s.tile));
   if (s.overlap < 0) throw Error("tile overlap must be >= 0 (0 chooses it), got " + std::to_string(s.overlap));
-  if (s.threads < 0) throw Error("thread count must be >= 0 (0 keeps the default), got " + std::to_string(s.threads));
+  if (s.threads < 0) throw Error("thread count must be >= 0 (0: the physical cores), got " + std::to_string(s.threads));
 }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
@@ -99,9 +106,93 @@ torch::Tensor as_nchw(const torch::Tensor& buffer, int height, int width) {
   return buffer.narrow(0, 0, static_cast<int64_t>(height) * width * 3).view({1, height, width, 3}).permute({0, 3, 1, 2});
 }
 
+// Activation bytes per input pixel of whole-tile inference (see kActivationsPerChannel).
+double activation_bytes_per_pixel(const ModelConfig& config, torch::ScalarType dtype) {
+  return (kActivationsPerChannel * config.channels + kActivationsFixed) * (dtype == torch::kFloat ? 4.0 : 2.0);
+}
+
+// The gamma that brings the mean Rec. 709 luminance of `rgb` (1 x 3 x H x W in [0,1]) to `target`, by
+// bisection on log(gamma) (the mean falls as gamma grows); between 1/20 and 20.
+float exposure_gamma(const torch::Tensor& rgb, float target) {
+  const torch::Tensor x = rgb.to(torch::kFloat);
+  auto brightness = [&](double gamma) {
+    const torch::Tensor p = x.pow(gamma);
+    return (0.2126 * p.select(1, 0) + 0.7152 * p.select(1, 1) + 0.0722 * p.select(1, 2)).mean().item<double>();
+  };
+  double lo = -3.0, hi = 3.0;
+  for (int i = 0; i < 30; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (brightness(std::exp(mid)) > target ? lo : hi) = mid;
+  }
+  return static_cast<float>(std::exp(0.5 * (lo + hi)));
+}
+
+double mean_brightness(const torch::Tensor& rgb) {
+  const torch::Tensor x = rgb.to(torch::kFloat);
+  return (0.2126 * x.select(1, 0) + 0.7152 * x.select(1, 1) + 0.0722 * x.select(1, 2)).mean().item<double>();
+}
+
 }  // namespace
 
 EnhanceSettings default_enhance_settings() { return EnhanceSettings{}; }
+
+namespace {
+constexpr char kContextMagic[8] = {'L', 'L', 'C', 'T', 'X', '0', '0', '1'};
+
+template <class T>
+void put(std::string& out, const T& value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+// Reads a T at `pos` or throws: the bytes may come from another process.
+template <class T>
+T take(const std::string& in, size_t& pos) {
+  if (in.size() - pos < sizeof(T)) throw Error("image context: truncated (" + std::to_string(in.size()) + " bytes)");
+  T value;
+  std::memcpy(&value, in.data() + pos, sizeof value);
+  pos += sizeof value;
+  return value;
+}
+}  // namespace
+
+std::string serialize(const EnhanceContext& c) {
+  std::string out(kContextMagic, sizeof kContextMagic);
+  put(out, static_cast<uint32_t>(c.model.size()));
+  out += c.model;
+  put(out, c.gamma);
+  put(out, c.brightness);
+  put(out, static_cast<uint32_t>(c.means.size()));
+  for (const auto& m : c.means) {
+    put(out, static_cast<uint32_t>(m.size()));
+    out.append(reinterpret_cast<const char*>(m.data()), m.size() * sizeof(float));
+  }
+  return out;
+}
+
+EnhanceContext parse_context(const std::string& in) {
+  if (in.size() < sizeof kContextMagic || std::memcmp(in.data(), kContextMagic, sizeof kContextMagic) != 0)
+    throw Error("image context: not a context (bad magic)");
+  size_t pos = sizeof kContextMagic;
+  EnhanceContext c;
+  const uint32_t name = take<uint32_t>(in, pos);
+  if (name > in.size() - pos) throw Error("image context: truncated model name");
+  c.model = in.substr(pos, name);
+  pos += name;
+  c.gamma = take<float>(in, pos);
+  c.brightness = take<float>(in, pos);
+  if (!(c.gamma > 0.0f && std::isfinite(c.gamma))) throw Error("image context: invalid gamma");
+  const uint32_t sites = take<uint32_t>(in, pos);
+  for (uint32_t i = 0; i < sites; ++i) {
+    const uint32_t n = take<uint32_t>(in, pos);
+    if (n > (in.size() - pos) / sizeof(float)) throw Error("image context: truncated descriptor " + std::to_string(i));
+    std::vector<float> m(n);
+    std::memcpy(m.data(), in.data() + pos, n * sizeof(float));
+    pos += n * sizeof(float);
+    c.means.push_back(std::move(m));
+  }
+  if (pos != in.size()) throw Error("image context: " + std::to_string(in.size() - pos) + " bytes too many");
+  return c;
+}
 
 struct Enhancer::State {
   EnhanceSettings settings;
@@ -112,12 +203,19 @@ struct Enhancer::State {
   Precision precision = Precision::F32;
   torch::ScalarType dtype = torch::kFloat;
   std::optional<c10::Stream> stream;  // CUDA: the enhancer's own stream, so its copies can overlap
+  std::string model_id;               // EnhanceContext::model of this enhancer's contexts
 
   TilePlan plan(int width, int height) const;
-  void start_tile(const torch::Tensor& in, int height, int width, const torch::Tensor& out) const;
+  std::pair<int, int> context_size(int width, int height) const;
+  EnhanceContext context(const ImageView& image) const;
+  ImageContext tensors_of(const EnhanceContext& context) const;
+  torch::Tensor run_model(const torch::Tensor& x, ImageContext* replay, float gamma) const;
+  void start_tile(const torch::Tensor& in, int height, int width, const torch::Tensor& out, ImageContext* replay,
+                  float gamma) const;
   void finish_tile(int height, int width) const;
   Error tile_error(const c10::Error& e, int width, int height) const;
-  void enhance_tiled(const ImageView& in, const ImageView& out, const ProgressFn& progress, bool* done) const;
+  void enhance_tiled(const ImageView& in, const ImageView& out, const ProgressFn& progress,
+                     const EnhanceContext* context, bool* done) const;
 };
 
 Enhancer::Enhancer(const std::string& weights_path, const EnhanceSettings& settings)
@@ -128,6 +226,7 @@ Enhancer::Enhancer(const std::string& weights_path, const EnhanceSettings& setti
   s.device = resolve_device(settings.device);
   set_cpu_threads(settings.threads);
   s.model = load_weights(weights_path, &s.info);
+  s.model_id = weights_path + " " + to_json(s.info.config);
   s.model->eval();
   torch::NoGradGuard no_grad;
   s.precision = resolve_precision(settings.precision, s.device);
@@ -163,8 +262,7 @@ TilePlan Enhancer::State::plan(int width, int height) const {
   if (s.settings.tile > 0) {
     plan.tile = std::max(m, s.settings.tile / m * m);  // off-grid tiles would be padded inside the model
   } else {
-    const double bytes_per_pixel = (kActivationsPerChannel * s.info.config.channels + kActivationsFixed) *
-                                   (s.dtype == torch::kFloat ? 4.0 : 2.0);
+    const double bytes_per_pixel = activation_bytes_per_pixel(s.info.config, s.dtype);
     const double budget = memory_budget(s.device);
     if (static_cast<double>(width) * height * bytes_per_pixel <= budget) {
       plan.tile = (std::max(width, height) + m - 1) / m * m;  // whole image: no drift at all
@@ -188,16 +286,52 @@ TilePlan Enhancer::State::plan(int width, int height) const {
   return plan;
 }
 
+std::pair<int, int> Enhancer::context_size(int width, int height) const { return state_->context_size(width, height); }
+
+std::pair<int, int> Enhancer::State::context_size(int width, int height) const {
+  // From the model alone (not from free memory): the dialog's preview and the final render must agree.
+  const double budget = std::min(kContextPixels, kContextBytes / activation_bytes_per_pixel(info.config, dtype));
+  const double pixels = static_cast<double>(width) * height;
+  if (pixels <= budget) return {width, height};
+  const double scale = std::sqrt(budget / pixels);
+  return {std::max(1, static_cast<int>(width * scale)), std::max(1, static_cast<int>(height * scale))};
+}
+
+// The network on a prepared input (device, dtype, layout), under `replay`'s descriptors when given, with
+// the exposure gamma applied to its output.
+torch::Tensor Enhancer::State::run_model(const torch::Tensor& x, ImageContext* replay, float gamma) const {
+  torch::Tensor y;
+  if (replay) {
+    ContextScope scope(*replay, ContextScope::Mode::Replay);
+    y = model->forward(x);
+    scope.done();
+  } else {
+    y = model->forward(x);
+  }
+  if (gamma != 1.0f) y = y.clamp(0.0, 1.0).pow_(gamma);
+  return y;
+}
+
+ImageContext Enhancer::State::tensors_of(const EnhanceContext& c) const {
+  if (c.model != model_id)
+    throw Error("image context was made for another model (" + c.model + "), not " + model_id);
+  ImageContext t;
+  for (const auto& m : c.means)
+    t.means.push_back(torch::tensor(m, torch::kFloat).view({1, static_cast<int64_t>(m.size())}).to(torch_device));
+  return t;
+}
+
 // Computes one tile into `out` (height x width x 3 floats). On CPU the result is there when this returns;
 // on CUDA the copies and the network are only queued on the enhancer's stream, and finish_tile() waits.
-void Enhancer::State::start_tile(const torch::Tensor& in, int height, int width, const torch::Tensor& out) const {
+void Enhancer::State::start_tile(const torch::Tensor& in, int height, int width, const torch::Tensor& out,
+                                 ImageContext* replay, float gamma) const {
   const bool cuda = device == DeviceKind::CUDA;
   torch::Tensor x = as_nchw(in, height, width);
   // CPU keeps the channels-last strides; CUDA converts on the GPU and gets a dense copy for its kernels.
   if (cuda) x = x.to(torch_device, torch::kFloat, /*non_blocking=*/true).to(dtype).contiguous();
   else if (dtype != torch::kFloat) x = x.to(dtype);
   try {
-    torch::Tensor y = model->forward(x);
+    torch::Tensor y = run_model(x, replay, gamma);
     if (cuda) y = y.to(torch::kFloat).contiguous(torch::MemoryFormat::ChannelsLast);
     as_nchw(out, height, width).copy_(y, /*non_blocking=*/cuda);
   } catch (const c10::Error& e) {
@@ -219,7 +353,8 @@ Error Enhancer::State::tile_error(const c10::Error& e, int width, int height) co
                device_name(device) + ": " + first_line(e.what_without_backtrace()));
 }
 
-bool Enhancer::enhance(const ImageView& in, const ImageView& out, const ProgressFn& progress) const {
+bool Enhancer::enhance(const ImageView& in, const ImageView& out, const ProgressFn& progress,
+                       const EnhanceContext* context) const {
   pixels::validate_view(in, "input");
   pixels::validate_view(out, "output");
   if (in.width != out.width || in.height != out.height || in.channels != out.channels)
@@ -233,8 +368,13 @@ bool Enhancer::enhance(const ImageView& in, const ImageView& out, const Progress
     return !progress || progress(1.0);
   }
   bool done = false;
-  state_->enhance_tiled(in, out, progress, &done);
+  state_->enhance_tiled(in, out, progress, context, &done);
   return done;
+}
+
+EnhanceContext Enhancer::context(const ImageView& image) const {
+  pixels::validate_view(image, "image");
+  return state_->context(image);
 }
 
 namespace {
@@ -265,11 +405,76 @@ void accumulate(const float* result, tiles::Span sx, tiles::Span sy, const std::
   });
 }
 
+// Area average of `in` to width x height RGB floats (interleaved; each output pixel the mean of the input
+// pixels whose index maps to it), reading every input row once.
+std::vector<float> area_average(const ImageView& in, int width, int height) {
+  std::vector<float> out(static_cast<size_t>(width) * height * 3, 0.0f);
+  std::vector<int> x0(width + 1);
+  for (int i = 0; i <= width; ++i) x0[i] = static_cast<int>(static_cast<int64_t>(i) * in.width / width);
+  for_rows(height, [&](int j) {
+    const int y0 = static_cast<int>(static_cast<int64_t>(j) * in.height / height);
+    const int y1 = std::max(y0 + 1, static_cast<int>(static_cast<int64_t>(j + 1) * in.height / height));
+    std::vector<double> sum(static_cast<size_t>(width) * 3, 0.0);
+    std::vector<float> row(static_cast<size_t>(in.width) * 3);
+    for (int y = y0; y < y1; ++y) {
+      pixels::read_rgb(in, y, 0, in.width, row.data());
+      for (int i = 0; i < width; ++i)
+        for (int x = x0[i]; x < std::max(x0[i] + 1, x0[i + 1]); ++x)
+          for (int c = 0; c < 3; ++c) sum[3 * i + c] += row[3 * x + c];
+    }
+    float* dst = out.data() + static_cast<size_t>(j) * width * 3;
+    for (int i = 0; i < width; ++i) {
+      const double n = static_cast<double>(y1 - y0) * std::max(1, x0[i + 1] - x0[i]);
+      for (int c = 0; c < 3; ++c) dst[3 * i + c] = static_cast<float>(sum[3 * i + c] / n);
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
+EnhanceContext Enhancer::State::context(const ImageView& image) const {
+  const auto [w, h] = context_size(image.width, image.height);
+  std::vector<float> rgb = area_average(image, w, h);
+  torch::Tensor x = torch::from_blob(rgb.data(), {static_cast<int64_t>(rgb.size())}, torch::kFloat);
+  x = as_nchw(x, h, w);
+  if (device == DeviceKind::CUDA) x = x.to(torch_device).to(dtype).contiguous();
+  else x = x.to(dtype);
+  c10::InferenceMode inference;
+  std::optional<c10::StreamGuard> on_stream;
+  if (stream) on_stream.emplace(*stream);
+  ImageContext recorded;
+  torch::Tensor y;
+  try {
+    ContextScope scope(recorded, ContextScope::Mode::Record);
+    y = model->forward(x).to(torch::kFloat).clamp(0.0, 1.0).cpu();
+  } catch (const c10::Error& e) {
+    throw tile_error(e, w, h);
+  }
+  EnhanceContext c;
+  c.model = model_id;
+  c.brightness = static_cast<float>(mean_brightness(y));
+  c.gamma = settings.exposure > 0.0f ? exposure_gamma(y, settings.exposure) : 1.0f;
+  for (const auto& m : recorded.means) {
+    const torch::Tensor v = m.to(torch::kCPU).contiguous();
+    c.means.emplace_back(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+  }
+  return c;
+}
+
 void Enhancer::State::enhance_tiled(const ImageView& in, const ImageView& out, const ProgressFn& progress,
-                                    bool* done) const {
+                                    const EnhanceContext* given, bool* done) const {
   const TilePlan p = plan(in.width, in.height);
+  // One tile of a whole image pools over that image itself: no context pass is needed for the same result,
+  // unless the exposure setting needs the model's own brightness first.
+  std::optional<EnhanceContext> own;
+  if (!given && (p.tiles_x * p.tiles_y > 1 || settings.exposure > 0.0f)) {
+    own = context(in);
+    given = &*own;
+  }
+  std::optional<ImageContext> replay;
+  if (given) replay = tensors_of(*given);
+  const float gamma = given ? given->gamma : 1.0f;
   const int m = size_multiple(info.config);
   const int overlap = std::min(p.overlap, p.tile - 1);
   const std::vector<tiles::Span> xs = tiles::layout(in.width, p.tile, overlap, m);
@@ -299,7 +504,7 @@ void Enhancer::State::enhance_tiled(const ImageView& in, const ImageView& out, c
   gather(0);
   for (size_t k = 0; k < count; ++k) {
     const size_t r = k / xs.size(), c = k % xs.size();
-    start_tile(buffers.in[k % 2], ys[r].size, xs[c].size, buffers.out);
+    start_tile(buffers.in[k % 2], ys[r].size, xs[c].size, buffers.out, replay ? &*replay : nullptr, gamma);
     if (k + 1 < count) gather(k + 1);  // on CUDA this overlaps the GPU's work on tile k
     finish_tile(ys[r].size, xs[c].size);
     accumulate(buffers.out.data_ptr<float>(), xs[c], ys[r], wx[c], wy[r], acc.data(), acc_y0, row_floats);

@@ -43,9 +43,20 @@ torch::Tensor channel_weights_of_mean(ChannelAttentionImpl& ca, const torch::Ten
   return torch::sigmoid(pointwise(*ca.excite, torch::relu(pointwise(*ca.squeeze, mean))));
 }
 
-torch::Tensor channel_weights(ChannelAttentionImpl& ca, const torch::Tensor& x) {
-  return channel_weights_of_mean(ca, x.mean({2, 3}, /*keepdim=*/true));
+// N x C x 1 x 1 in x's dtype: the form a replayed descriptor takes on the ATen path.
+torch::Tensor aten_form(const torch::Tensor& x) {
+  return torch::empty({0, 0, 1, 1}, x.options().memory_format(torch::MemoryFormat::Contiguous));
 }
+
+torch::Tensor channel_weights(ChannelAttentionImpl& ca, const torch::Tensor& x) {
+  const auto mean = ContextScope::mean(x.size(1), aten_form(x), [&] { return x.mean({2, 3}, /*keepdim=*/true); });
+  return channel_weights_of_mean(ca, mean);
+}
+
+// N x C float on the fused path.
+torch::Tensor fused_form(const torch::Tensor& x) { return torch::empty({0, 0}, x.options().dtype(torch::kFloat)); }
+
+thread_local ContextScope* active_scope = nullptr;
 
 torch::Tensor spatial_weights(SpatialAttentionImpl& sa, const torch::Tensor& x) {
   // Keras order: channel max first, then channel mean.
@@ -54,6 +65,40 @@ torch::Tensor spatial_weights(SpatialAttentionImpl& sa, const torch::Tensor& x) 
 }
 
 }  // namespace
+
+ContextScope::ContextScope(ImageContext& context, Mode mode) : context_(context), mode_(mode), outer_(active_scope) {
+  if (mode_ == Mode::Record) context_.means.clear();
+  active_scope = this;
+}
+
+ContextScope::~ContextScope() { active_scope = outer_; }
+
+void ContextScope::done() const {
+  if (mode_ == Mode::Replay && next_ != context_.means.size())
+    throw Error("image context: the network read " + std::to_string(next_) + " of its " +
+                std::to_string(context_.means.size()) + " descriptors (a context of another model?)");
+}
+
+torch::Tensor ContextScope::mean(int64_t channels, const torch::Tensor& form, const std::function<torch::Tensor()>& compute) {
+  ContextScope* scope = active_scope;
+  if (!scope) return compute();
+  auto& means = scope->context_.means;
+  if (scope->mode_ == Mode::Record) {
+    torch::Tensor m = compute();
+    means.push_back(m.detach().to(torch::kFloat).reshape({m.size(0), channels}).clone());
+    return m;
+  }
+  if (scope->next_ >= means.size())
+    throw Error("image context: the network pools more often than the context recorded (" +
+                std::to_string(means.size()) + " descriptors; a context of another model?)");
+  const torch::Tensor& m = means[scope->next_++];
+  if (m.size(1) != channels)
+    throw Error("image context: descriptor " + std::to_string(scope->next_ - 1) + " has " + std::to_string(m.size(1)) +
+                " channels, the network expects " + std::to_string(channels));
+  torch::Tensor v = m.to(form.device(), form.scalar_type());
+  if (form.dim() == 4) v = v.view({v.size(0), channels, 1, 1});
+  return v;
+}
 
 DownSampleImpl::DownSampleImpl(int channels)
     : main1(register_module("main1", conv(channels, channels, 1))),
@@ -111,7 +156,8 @@ torch::Tensor DualAttentionImpl::forward(const torch::Tensor& x) {
   if (torch::GradMode::is_enabled()) return fuse(torch::cat({ca(f), sa(f)}, 1)).add_(x);
   if (kernels::applies(f)) {
     const int64_t C = f.size(1);
-    const auto channel = channel_weights_of_mean(*ca, kernels::spatial_mean(f));  // N x C float
+    const auto mean = ContextScope::mean(C, fused_form(f), [&] { return kernels::spatial_mean(f); });
+    const auto channel = channel_weights_of_mean(*ca, mean);  // N x C float
     torch::Tensor spatial;
     const auto& sw = sa->conv->weight;
     if (sw.size(2) == 1 && sw.size(3) == 1) {  // a 1x1 kernel: the max/mean maps are never made
@@ -149,8 +195,11 @@ SKFFImpl::SKFFImpl(int channels, int inputs, const ModelConfig& config)
 
 torch::Tensor SKFFImpl::forward(const std::vector<torch::Tensor>& xs) {
   // The mean of the sum is the sum of the means: no full-size temporary for the sum.
-  auto mean = xs[0].mean({2, 3}, /*keepdim=*/true);
-  for (size_t i = 1; i < xs.size(); ++i) mean = mean + xs[i].mean({2, 3}, /*keepdim=*/true);
+  const auto mean = ContextScope::mean(xs[0].size(1), aten_form(xs[0]), [&] {
+    auto sum = xs[0].mean({2, 3}, /*keepdim=*/true);
+    for (size_t i = 1; i < xs.size(); ++i) sum = sum + xs[i].mean({2, 3}, /*keepdim=*/true);
+    return sum;
+  });
   const auto w = weights(mean);
   // Accumulating in place: one full-size output instead of a product and a sum per input.
   torch::Tensor out = xs[0] * w[0];
@@ -167,8 +216,11 @@ torch::Tensor SKFFImpl::forward(const std::vector<kernels::Lazy>& xs) {
     return forward(full);
   }
   // Nearest up-sampling repeats every pixel equally often, so a lazy input's mean is its stored tensor's.
-  auto mean = kernels::spatial_mean(xs[0].t);
-  for (size_t i = 1; i < xs.size(); ++i) mean += kernels::spatial_mean(xs[i].t);
+  const auto mean = ContextScope::mean(xs[0].t.size(1), fused_form(xs[0].t), [&] {
+    auto sum = kernels::spatial_mean(xs[0].t);
+    for (size_t i = 1; i < xs.size(); ++i) sum += kernels::spatial_mean(xs[i].t);
+    return sum;
+  });
   return kernels::weighted_sum(xs, weights(mean));
 }
 

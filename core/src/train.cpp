@@ -51,11 +51,21 @@ torch::Tensor compute_loss(const TrainOptions& o, const torch::Tensor& out, cons
   throw Error("unknown loss");
 }
 
+// The training objective: the pixel loss plus, when asked, the SSIM term (structure and local contrast,
+// which the pixel losses weigh little: washed-out colour costs few dB but shows).
+torch::Tensor objective(const TrainOptions& o, const torch::Tensor& out, const torch::Tensor& target) {
+  torch::Tensor loss = compute_loss(o, out, target);
+  if (o.ssim_weight > 0) loss = loss + o.ssim_weight * (1.0 - ssim(out, target).mean());
+  return loss;
+}
+
 double scheduled_lr(const Run& run) {
   const TrainOptions& o = run.options;
   if (o.schedule != Schedule::Cosine) return run.state.lr;
-  const double total = static_cast<double>(o.epochs) * o.steps_per_epoch;
-  const double t = std::min(1.0, run.state.global_step / total);
+  const double step = static_cast<double>(run.state.global_step);
+  if (step < o.warmup_steps) return o.lr * (step + 1) / o.warmup_steps;
+  const double total = std::max(1.0, static_cast<double>(o.epochs) * o.steps_per_epoch - o.warmup_steps);
+  const double t = std::min(1.0, (step - o.warmup_steps) / total);
   return o.min_lr + 0.5 * (o.lr - o.min_lr) * (1.0 + std::cos(M_PI * t));
 }
 
@@ -98,8 +108,8 @@ std::string metrics_json(const EpochMetrics& m) {
 
 void save_best(const Run& run, const EpochMetrics& m) {
   const DataOptions& d = run.options.data;
-  const nlohmann::json data = {{"train", d.train_dir},
-                               {"val", d.val_dir.empty() ? d.train_dir : d.val_dir},
+  const nlohmann::json data = {{"train", d.train_dirs},
+                               {"val", d.val_dir.empty() ? d.train_dirs.at(0) : d.val_dir},
                                {"split", d.val_dir.empty() ? nlohmann::json(d.split) : nlohmann::json(nullptr)},
                                {"train_pairs", run.data.train.size()},
                                {"val_pairs", run.data.val.size()},
@@ -135,7 +145,7 @@ void checkpoint(Run& run, double base_seconds, Clock::time_point start) {
 std::pair<double, double> train_step(Run& run, const Batch& batch) {
   const torch::Tensor x = batch.low.to(run.device), y = batch.high.to(run.device);
   const torch::Tensor out = forward_fp32(*run.model, x, run.autocast);
-  const torch::Tensor loss = compute_loss(run.options, out, y);
+  const torch::Tensor loss = objective(run.options, out, y);
   const double value = loss.item<double>();
   if (!std::isfinite(value)) {
     const fs::path ckpt = run.dir / "last.ckpt";

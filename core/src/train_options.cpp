@@ -42,9 +42,12 @@ void check_keys(const json& object, const std::vector<std::string>& known, const
 DeviceKind device_from(const std::string& name) { return parse_device(name); }
 
 void read_data(const json& j, DataOptions& data) {
-  check_keys(j, {"train", "val", "split", "crop", "augment", "shuffle", "val_full", "val_crop", "skip_bad", "samples"},
+  check_keys(j, {"train", "val", "split", "crop", "augment", "shuffle", "val_full", "val_crop", "skip_bad", "samples",
+                 "identity", "exposure"},
              "data.");
-  read(j, "train", data.train_dir, "data.");
+  // One folder as a string, or several as an array.
+  if (j.contains("train") && j["train"].is_string()) data.train_dirs = {j["train"].get<std::string>()};
+  else read(j, "train", data.train_dirs, "data.");
   read(j, "val", data.val_dir, "data.");
   read(j, "split", data.split, "data.");
   read(j, "crop", data.crop, "data.");
@@ -56,6 +59,8 @@ void read_data(const json& j, DataOptions& data) {
   read(j, "val_crop", data.val_crop, "data.");
   read(j, "skip_bad", data.skip_bad, "data.");
   read(j, "samples", data.samples, "data.");
+  read(j, "identity", data.identity, "data.");
+  read(j, "exposure", data.exposure, "data.");
 }
 
 }  // namespace
@@ -90,7 +95,15 @@ void validate(const TrainOptions& o) {
   require(d.val_crop >= multiple && d.val_crop <= 8192, "val_crop", d.val_crop, std::to_string(multiple) + "..8192");
   require(d.split >= 1, "split", d.split, ">= 1");
   require(d.samples >= 0 && d.samples <= 16, "samples", d.samples, "0..16");
-  require(!d.train_dir.empty(), "train", "\"\"", "a folder with low/ and high/");
+  require(!d.train_dirs.empty(), "train", "(none)", "a folder with low/ and high/");
+  for (const auto& dir : d.train_dirs) require(!dir.empty(), "train", "\"\"", "a folder with low/ and high/");
+  require(!d.val_dir.empty() || d.train_dirs.size() == 1, "val", "\"\"",
+          "a validation folder when training on several folders (the split applies to one)");
+  require(d.identity >= 0 && d.identity <= 1, "identity", d.identity, "0..1");
+  require(std::isfinite(d.exposure) && d.exposure >= 0 && d.exposure <= 3, "exposure", d.exposure, "0..3");
+  require(std::isfinite(o.ssim_weight) && o.ssim_weight >= 0 && o.ssim_weight <= 10, "ssim_weight", o.ssim_weight,
+          "0..10");
+  require(o.warmup_steps >= 0, "warmup_steps", o.warmup_steps, ">= 0");
 }
 
 const char* loss_name(Loss loss) {
@@ -139,7 +152,7 @@ TrainOptions train_options_from_json(const std::string& text, const TrainOptions
   } catch (const json::exception& e) {
     throw Error(std::string("training config: not valid JSON: ") + e.what());
   }
-  check_keys(j, {"comment", "model", "data", "loss", "charbonnier_eps", "lr", "schedule", "plateau_factor",
+  check_keys(j, {"comment", "model", "data", "loss", "charbonnier_eps", "ssim_weight", "warmup_steps", "lr", "schedule", "plateau_factor",
                  "plateau_patience", "min_lr", "epochs", "batch", "steps_per_epoch", "seed", "device", "threads",
                  "channels_last", "precision", "init", "command"},
              "");
@@ -164,6 +177,8 @@ TrainOptions train_options_from_json(const std::string& text, const TrainOptions
   read(j, "device", device, "");
   o.device = device_from(device);
   read(j, "charbonnier_eps", o.charbonnier_eps, "");
+  read(j, "ssim_weight", o.ssim_weight, "");
+  read(j, "warmup_steps", o.warmup_steps, "");
   read(j, "lr", o.lr, "");
   read(j, "plateau_factor", o.plateau_factor, "");
   read(j, "plateau_patience", o.plateau_patience, "");
@@ -187,11 +202,14 @@ std::string to_json(const TrainOptions& o) {
   json j = {
       {"model", json::parse(to_json(o.model))},
       {"data",
-       {{"train", d.train_dir}, {"val", d.val_dir}, {"split", d.split}, {"crop", d.crop},
+       {{"train", d.train_dirs}, {"val", d.val_dir}, {"split", d.split}, {"crop", d.crop},
         {"augment", augment_name(d.augment)}, {"shuffle", d.shuffle}, {"val_full", d.val_full},
-        {"val_crop", d.val_crop}, {"skip_bad", d.skip_bad}, {"samples", d.samples}}},
+        {"val_crop", d.val_crop}, {"skip_bad", d.skip_bad}, {"samples", d.samples},
+        {"identity", d.identity}, {"exposure", d.exposure}}},
       {"loss", loss_name(o.loss)},
       {"charbonnier_eps", o.charbonnier_eps},
+      {"ssim_weight", o.ssim_weight},
+      {"warmup_steps", o.warmup_steps},
       {"lr", o.lr},
       {"schedule", schedule_name(o.schedule)},
       {"plateau_factor", o.plateau_factor},

@@ -41,7 +41,7 @@ void write_pairs(const fs::path& dir, int count, int first = 0, int size = 48) {
 TrainOptions tiny_options(const fs::path& data, const fs::path& run) {
   TrainOptions o = default_train_options();
   o.model = test::tiny_config(4);
-  o.data.train_dir = (data / "train").string();
+  o.data.train_dirs = {(data / "train").string()};
   o.data.val_dir = (data / "val").string();
   o.data.crop = 32;
   o.data.val_crop = 32;
@@ -272,7 +272,7 @@ TEST(TrainOptionsTest, InvalidValuesAreRefusedWithAMessage) {
     }
   };
   TrainOptions o = default_train_options();
-  o.data.train_dir = "somewhere";
+  o.data.train_dirs = {"somewhere"};
   EXPECT_NO_THROW(validate(o));
   refused([&] { TrainOptions x = o; x.model.channels = 0; validate(x); }, "channels");
   refused([&] { TrainOptions x = o; x.epochs = 0; validate(x); }, "epochs");
@@ -301,7 +301,7 @@ TEST(TrainOptionsTest, InvalidValuesAreRefusedWithAMessage) {
   EXPECT_EQ(parsed.data.augment, Augment::Flips);
   EXPECT_FALSE(parsed.data.shuffle);
   EXPECT_EQ(parsed.epochs, 7);
-  EXPECT_EQ(parsed.data.train_dir, "somewhere");
+  EXPECT_EQ(parsed.data.train_dirs, std::vector<std::string>{"somewhere"});
   // to_json and back is the identity.
   const TrainOptions again = train_options_from_json(to_json(parsed), default_train_options());
   EXPECT_EQ(to_json(again), to_json(parsed));
@@ -315,7 +315,7 @@ TEST(TrainOptionsTest, ExperimentConfigsAreValid) {
     if (entry.path().extension() != ".json") continue;
     SCOPED_TRACE(entry.path().string());
     TrainOptions o = train_options_from_json(read_text(entry.path()), default_train_options());
-    o.data.train_dir = "x";
+    o.data.train_dirs = {"x"};
     EXPECT_NO_THROW(validate(o));
     ++count;
   }

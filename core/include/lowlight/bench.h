@@ -25,7 +25,7 @@ struct BenchSettings {
   std::vector<BenchSize> sizes = {{600, 400}, {4000, 3000}};
   int repeats = 3;                   // timed runs per case and side (median and minimum reported)
   int warmup = 1;                    // untimed runs per case and side first (oneDNN builds its kernels)
-  int threads = 0;                   // CPU intra-op threads for both sides (0: LibTorch default)
+  int threads = 0;                   // CPU intra-op threads for both sides (0: default_cpu_threads())
   int tile = 0;                      // Enhancer tile (0: automatic), also used by the Python side
   DeviceKind device = DeviceKind::Auto;
   // Inference in this precision on both sides; training steps use bf16 autocast when it resolves to bf16 or

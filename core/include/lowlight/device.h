@@ -34,7 +34,16 @@ void prefer_passive_openmp(char** argv);
 // bf16 inference on a 3-megapixel image ran 3.5x slower for it (docs/performance.md). Front ends call this
 // once at start; the price is that the peak stays resident until the process ends.
 void keep_freed_memory();
-// Sets LibTorch's intra-op thread count (0 leaves the default).
+// Physical cores (SMT siblings counted once) among the CPUs in this process's affinity mask, at least 1.
+int physical_cpu_cores();
+// The CPU threads worth using: physical cores among the CPUs this process may run on (its affinity mask),
+// capped by the cgroup's CPU quota (containers), at least 1; OMP_NUM_THREADS, when set, instead. Debian's
+// LibTorch defaults to one thread.
+int default_cpu_threads();
+// The most threads accepted: 4x the CPUs the process may use (more only slows it down).
+int max_cpu_threads();
+// Sets LibTorch's intra-op thread count; 0: default_cpu_threads(). Throws above max_cpu_threads(). The
+// count is process-wide (LibTorch's), so the last call wins.
 void set_cpu_threads(int threads);
 
 }  // namespace lowlight

@@ -3,6 +3,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lowlight/device.h"
 #include "lowlight/image.h"
@@ -16,9 +18,26 @@ struct EnhanceSettings {
   int overlap = 0;         // tile overlap in pixels (0: default for the model)
   DeviceKind device = DeviceKind::Auto;
   Precision precision = Precision::Auto;  // resolved with the device (see device.h)
-  int threads = 0;         // CPU threads (0: LibTorch default)
+  int threads = 0;         // CPU threads (0: default_cpu_threads(), the physical cores)
+  // Target mean brightness of the result (Rec. 709 luminance of the model's output, in (0,1)), reached by
+  // one gamma for the whole image; 0: the model's own exposure ("auto").
+  float exposure = 0.0f;
 };
 EnhanceSettings default_enhance_settings();
+
+// What makes every part of one image come out as that image does whole: the descriptors the network pools
+// over the whole image (channel attention, SKFF), from one pass over a copy scaled to at most
+// Enhancer::context_size(); and the exposure gamma. Tiles, a preview crop and a selection's rectangle run
+// with the same context, so they agree with the whole-image result (docs/context.md). Plain data, so a
+// front end can keep it or send it between processes (serialize / parse_context).
+struct EnhanceContext {
+  std::string model;                      // the weights' file and config it was made with (checked on use)
+  std::vector<std::vector<float>> means;  // per pooling site, its channels' means
+  float gamma = 1.0f;                     // applied to the model's output for the exposure setting
+  float brightness = 0.0f;                // mean brightness of the model's own result (before gamma)
+};
+std::string serialize(const EnhanceContext& context);
+EnhanceContext parse_context(const std::string& bytes);  // throws lowlight::Error on malformed input
 
 // How an image of a given size is cut into tiles (for display and tests).
 struct TilePlan {
@@ -43,7 +62,20 @@ class Enhancer {
   // RGB and comes back gray; alpha is copied bit-identical. Returns false when cancelled; `out` then holds
   // unspecified data and the caller must discard it. `in` and `out` may be the same buffer (same sample
   // type and stride): rows are written only after the last tile that reads them.
-  bool enhance(const ImageView& in, const ImageView& out, const ProgressFn& progress = {}) const;
+  //
+  // `context`: the context of the whole image `in` belongs to (a crop, a selection's rectangle). Without
+  // one, an image that runs in one tile pools over itself as the network does, and one that is tiled
+  // first gets its own context().
+  bool enhance(const ImageView& in, const ImageView& out, const ProgressFn& progress = {},
+               const EnhanceContext* context = nullptr) const;
+
+  // The context of a whole image: one pass of the network over a copy area-averaged to context_size().
+  // `image` may already be such a copy (a front end that reads scaled pixels itself).
+  EnhanceContext context(const ImageView& image) const;
+
+  // The size of the copy context() runs on: the image's own when it has at most the context's pixel budget
+  // (the model's, from its width; about 0.4 MP for `default`), else scaled down keeping the aspect ratio.
+  std::pair<int, int> context_size(int width, int height) const;
 
   // The tiling enhance() uses for a width x height image with these settings.
   TilePlan plan(int width, int height) const;

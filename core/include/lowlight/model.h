@@ -4,10 +4,47 @@
 // "rrgs.0.mrbs.1.dau1.0.body.0.weight".
 #include <torch/torch.h>
 
+#include <functional>
+#include <vector>
+
 #include "lowlight/config.h"
 #include "lowlight/kernels.h"
 
 namespace lowlight {
+
+// Image-level context: the descriptors the network pools over its whole input (the channel attention's and
+// the SKFFs' spatial means), in the order a forward pass pools them. A tile, a preview crop or a selection
+// is a different "whole" from the image it belongs to, so pooling over itself gives it its own colour and
+// exposure. Recorded once from the whole image (ContextScope::Record), replayed for each part of it
+// (ContextScope::Replay), they give every part the whole image's statistics. docs/context.md has the passes.
+struct ImageContext {
+  std::vector<torch::Tensor> means;  // per pooling site, N x C float on the model's device
+};
+
+// While alive, every forward pass of a MIRNet on this thread records its pooled descriptors into `context`
+// or reads them from it instead of pooling. Replay checks each site's channel count and that the whole
+// context is used (done()), so a context of another network is an error, not a silently wrong picture.
+class ContextScope {
+ public:
+  enum class Mode { Record, Replay };
+  ContextScope(ImageContext& context, Mode mode);
+  ~ContextScope();
+  ContextScope(const ContextScope&) = delete;
+  ContextScope& operator=(const ContextScope&) = delete;
+  // Throws lowlight::Error when a replayed pass did not read every recorded descriptor.
+  void done() const;
+
+  // The spatial mean of a pooling site through the active scope, if any: computed (and recorded), or
+  // replayed. `compute` gives N x C float (fused kernels) or N x C x 1 x 1 (ATen); a replayed value comes
+  // back in the form of `form` (its dim, dtype and device) with the recorded batch (the engine's is 1).
+  static torch::Tensor mean(int64_t channels, const torch::Tensor& form, const std::function<torch::Tensor()>& compute);
+
+ private:
+  ImageContext& context_;
+  Mode mode_;
+  size_t next_ = 0;
+  ContextScope* outer_;
+};
 
 // C -> 2C channels, H -> H/2.
 struct DownSampleImpl : torch::nn::Module {

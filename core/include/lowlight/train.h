@@ -18,8 +18,10 @@ enum class Loss { Charbonnier, RMSE, MSE, L1 };
 enum class Schedule { Plateau, Cosine, Constant };
 
 struct DataOptions {
-  std::string train_dir;      // a paired folder: low/ and high/ with the same file names
-  std::string val_dir;        // a paired folder; empty: train_dir is split the paper's way
+  // Paired folders: low/ and high/ with the same file names. Their pairs are pooled (names may repeat
+  // across folders).
+  std::vector<std::string> train_dirs;
+  std::string val_dir;        // a paired folder; empty: the one train folder is split the paper's way
   int split = 300;            // with no val_dir: the first `split` names (sorted as strings) train
   int crop = 128;             // training crop side, same place in low and high
   Augment augment = Augment::None;
@@ -27,6 +29,11 @@ struct DataOptions {
   bool val_full = false;      // validate on whole images instead of fixed seeded crops
   int val_crop = 128;         // side of the fixed validation crops
   bool skip_bad = false;      // a bad pair is skipped with a warning instead of stopping the run
+  // Exposure augmentation, so that photos which are already lit are left alone and input brightness
+  // varies: with probability `identity` a sample is a ground-truth (high) crop as its own target; other
+  // inputs get a gain exp(U(-exposure, exposure)) and a gamma exp(U(-exposure/2, exposure/2)).
+  double identity = 0.0;
+  double exposure = 0.0;
   int samples = 4;            // validation images shown in samples.png
 };
 
@@ -35,7 +42,9 @@ struct TrainOptions {
   DataOptions data;
   Loss loss = Loss::Charbonnier;
   double charbonnier_eps = 1e-3;
+  double ssim_weight = 0.0;              // adds ssim_weight * (1 - SSIM) to the loss
   double lr = 1e-4;                      // Adam
+  int warmup_steps = 0;                  // linear warm-up of the cosine schedule's rate
   Schedule schedule = Schedule::Plateau;
   double plateau_factor = 0.5;           // on validation PSNR
   int plateau_patience = 5;
@@ -45,7 +54,7 @@ struct TrainOptions {
   int steps_per_epoch = 75;
   uint64_t seed = 1;
   DeviceKind device = DeviceKind::Auto;
-  int threads = 0;                       // CPU intra-op threads (0: LibTorch default)
+  int threads = 0;                       // CPU intra-op threads (0: default_cpu_threads())
   bool channels_last = true;             // memory format on CPU (much faster convolutions there)
   // fp32, or bf16 mixed precision (autocast: convolutions in bf16, weights, loss and Adam in fp32; about 4x
   // faster steps on a CPU with AMX-BF16). auto: bf16 where the device has native bf16, else fp32.
