@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <thread>
 
 namespace lowlight::plugin {
 namespace {
@@ -25,7 +24,7 @@ constexpr double kMinMeasuredSeconds = 0.05;
 
 Throughput assumed_throughput(DeviceKind device) {
   if (device == DeviceKind::CUDA) return Throughput{kCudaMacsPerSecond, false};
-  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  const int threads = default_cpu_threads();  // what the engine will use (lowlight/device.h)
   const bool bf16 = resolve_precision(Precision::Auto, device) == Precision::BF16;
   return Throughput{(bf16 ? kCpuMacsPerSecondPerThreadBf16 : kCpuMacsPerSecondPerThreadFp32) * threads, false};
 }
@@ -55,8 +54,11 @@ std::string estimate_text(const ModelConfig& config, int width, int height, Devi
   const double seconds = estimate_seconds(config, static_cast<double>(width) * height, rate);
   const double gmacs = macs_per_megapixel(config) * width * height / 1e6 / 1e9;
   char text[256];
+  const std::string where = device == DeviceKind::CUDA ? "the GPU (CUDA)"
+                                                       : "the CPU with " + std::to_string(default_cpu_threads()) +
+                                                             (default_cpu_threads() == 1 ? " thread" : " threads");
   std::snprintf(text, sizeof text, "About %s for this layer (%dx%d, %.0f GMAC) on %s (%s)", format_duration(seconds).c_str(),
-                width, height, gmacs, device == DeviceKind::CUDA ? "CUDA" : "CPU",
+                width, height, gmacs, where.c_str(),
                 rate.measured ? "measured on the preview" : "assumed speed, refined by the preview");
   return text;
 }

@@ -8,7 +8,7 @@
 namespace lowlight::plugin {
 namespace {
 // Bumped whenever SavedParams changes shape, so stale records are ignored instead of misread.
-constexpr uint32_t kSavedVersion = 1;
+constexpr uint32_t kSavedVersion = 2;
 }  // namespace
 
 Params default_params() { return Params{}; }
@@ -19,6 +19,8 @@ void validate(const Params& params) {
   if (params.model.empty()) throw Error("no model given (use \"default\" or a path to a .safetensors file)");
   device_choice_from_int(static_cast<int32_t>(params.device));
   if (params.tile < 0) throw Error("tile size must be 0 (automatic) or positive, got " + std::to_string(params.tile));
+  if (!(params.exposure >= 0.0 && params.exposure <= kMaxExposure))
+    throw Error("exposure must be 0 (automatic) or a brightness up to 0.98, got " + std::to_string(params.exposure));
 }
 
 DeviceKind to_device_kind(DeviceChoice choice) {
@@ -56,6 +58,8 @@ EnhanceSettings engine_settings(const Params& params) {
   settings.strength = static_cast<float>(params.strength);
   settings.device = to_device_kind(params.device);
   settings.tile = params.tile;
+  // A slider from 0 to 0.98: its first steps, too dark to be meant, are still "automatic".
+  settings.exposure = params.exposure < kMinExposure ? 0.0f : static_cast<float>(params.exposure);
   return settings;
 }
 
@@ -66,6 +70,7 @@ SavedParams to_saved(const Params& params) {
   saved.device = static_cast<int32_t>(params.device);
   saved.tile = params.tile;
   saved.strength = params.strength;
+  saved.exposure = params.exposure;
   if (params.model.size() < sizeof saved.model) std::memcpy(saved.model, params.model.data(), params.model.size());
   else std::strcpy(saved.model, "default");
   return saved;
@@ -78,6 +83,7 @@ bool from_saved(const SavedParams& saved, Params* params) {
   candidate.strength = saved.strength;
   candidate.model = saved.model;
   candidate.tile = saved.tile;
+  candidate.exposure = saved.exposure;
   try {
     candidate.device = device_choice_from_int(saved.device);
     validate(candidate);

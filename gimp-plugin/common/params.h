@@ -23,7 +23,9 @@ struct Params {
   std::string model = "default";  // a shipped model name, or a path to a .safetensors file
   DeviceChoice device = DeviceChoice::Auto;
   int32_t tile = 0;               // tile side in pixels, 0 = automatic
+  double exposure = 0.0;          // the result's mean brightness up to 0.98; below 0.02 = the model's own (automatic)
 };
+constexpr double kMinExposure = 0.02, kMaxExposure = 0.98;
 Params default_params();
 
 // Throws lowlight::Error naming the first parameter out of range.
@@ -44,6 +46,7 @@ struct SavedParams {
   int32_t device;
   int32_t tile;
   double strength;
+  double exposure;
   char model[1024];
 };
 SavedParams to_saved(const Params& params);

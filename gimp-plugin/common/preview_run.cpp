@@ -19,7 +19,7 @@ namespace lowlight::plugin {
 namespace {
 
 // The child's message: one status byte ('k' done, 'e' error), the model time as a double, then either
-// the enhanced floats or the error text.
+// the context's length (uint64) and bytes (serialize()) and the enhanced floats, or the error text.
 void write_all(int fd, const void* data, size_t size) {
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
@@ -31,31 +31,41 @@ void write_all(int fd, const void* data, size_t size) {
   }
 }
 
-[[noreturn]] void child(int fd, const std::string& path, const EnhanceSettings& settings, RegionPixels& region) {
+[[noreturn]] void child(int fd, const std::string& path, const EnhanceSettings& settings, RegionPixels& region,
+                        std::optional<EnhanceContext>& context, const RegionPixels* context_pixels) {
   char status = 'e';
   double seconds = 0;
-  std::string error;
+  std::string error, context_bytes;
   try {
     const Enhancer enhancer(path, settings);
     const auto start = std::chrono::steady_clock::now();
-    if (enhance_region(enhancer, region)) status = 'k';
+    if (!context && context_pixels) context = layer_context(enhancer, *context_pixels);
+    if (enhance_region(enhancer, region, {}, context ? &*context : nullptr)) status = 'k';
     else error = "cancelled";
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (context) context_bytes = serialize(*context);
   } catch (const std::exception& e) {
     error = e.what();
   }
   write_all(fd, &status, 1);
   write_all(fd, &seconds, sizeof seconds);
-  if (status == 'k') write_all(fd, region.enhanced.data(), region.enhanced.size() * sizeof(float));
-  else write_all(fd, error.data(), error.size());
+  if (status == 'k') {
+    const uint64_t length = context_bytes.size();
+    write_all(fd, &length, sizeof length);
+    write_all(fd, context_bytes.data(), context_bytes.size());
+    write_all(fd, region.enhanced.data(), region.enhanced.size() * sizeof(float));
+  } else {
+    write_all(fd, error.data(), error.size());
+  }
   ::close(fd);
   _exit(0);  // no atexit handlers: they belong to the parent (GIMP's wire, GTK)
 }
 
 }  // namespace
 
-PreviewRun::PreviewRun(const std::string& weights_path, const EnhanceSettings& settings, RegionPixels region)
-    : region_(std::move(region)) {
+PreviewRun::PreviewRun(const std::string& weights_path, const EnhanceSettings& settings, RegionPixels region,
+                       std::optional<EnhanceContext> context, std::shared_ptr<const RegionPixels> context_pixels)
+    : region_(std::move(region)), context_(std::move(context)) {
   int fds[2];
   if (::pipe(fds) != 0) throw Error(std::string("cannot start the preview: pipe: ") + std::strerror(errno));
   const pid_t parent = ::getpid();
@@ -72,7 +82,7 @@ PreviewRun::PreviewRun(const std::string& weights_path, const EnhanceSettings& s
     if (::getppid() != parent) _exit(1);
 #endif
     ::close(fds[0]);
-    child(fds[1], weights_path, settings, region_);
+    child(fds[1], weights_path, settings, region_, context_, context_pixels.get());
   }
   ::close(fds[1]);
   fd_ = fds[0];
@@ -128,11 +138,31 @@ void PreviewRun::finish() {
   }
   std::memcpy(&seconds_, received_.data() + 1, sizeof seconds_);
   const char* payload = received_.data() + kHeader;
-  const size_t size = received_.size() - kHeader;
+  size_t size = received_.size() - kHeader;
   if (received_[0] != 'k') {
     error_.assign(payload, size);
     return;
   }
+  uint64_t length = 0;
+  if (size < sizeof length) {
+    error_ = "the preview process sent a truncated result";
+    return;
+  }
+  std::memcpy(&length, payload, sizeof length);
+  payload += sizeof length;
+  size -= sizeof length;
+  if (length > size) {
+    error_ = "the preview process sent a truncated context";
+    return;
+  }
+  try {
+    if (length > 0) context_ = parse_context(std::string(payload, length));
+  } catch (const std::exception& e) {
+    error_ = e.what();
+    return;
+  }
+  payload += length;
+  size -= length;
   if (size != region_.original.size() * sizeof(float)) {
     error_ = "the preview process sent " + std::to_string(size) + " bytes instead of " +
              std::to_string(region_.original.size() * sizeof(float));

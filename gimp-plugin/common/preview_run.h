@@ -5,6 +5,8 @@
 // GEGL; the child only runs the engine on the pixels it inherited and sends the result through a pipe.
 #include <sys/types.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,9 +17,13 @@ namespace lowlight::plugin {
 
 class PreviewRun {
  public:
-  // Forks: the child loads the weights with `settings`, enhances region.original and sends
-  // region.enhanced back. Throws lowlight::Error when the process cannot be started.
-  PreviewRun(const std::string& weights_path, const EnhanceSettings& settings, RegionPixels region);
+  // Forks: the child loads the weights with `settings`, enhances region.original with the layer's context
+  // and sends region.enhanced back. The context is `context` when given, else the child computes it from
+  // `context_pixels` (read_context_pixels) and sends it back too, for the next previews; with neither, the
+  // region pools over itself. Throws lowlight::Error when the process cannot be started.
+  PreviewRun(const std::string& weights_path, const EnhanceSettings& settings, RegionPixels region,
+             std::optional<EnhanceContext> context = std::nullopt,
+             std::shared_ptr<const RegionPixels> context_pixels = nullptr);
   ~PreviewRun();  // kills the child if it still runs
   PreviewRun(const PreviewRun&) = delete;
   PreviewRun& operator=(const PreviewRun&) = delete;
@@ -30,10 +36,13 @@ class PreviewRun {
   const std::string& error() const { return error_; }
   double seconds() const { return seconds_; }  // model time in the child, loading excluded
   RegionPixels& region() { return region_; }    // enhanced is filled when ok()
+  // The context the preview was made with, once ok() (none when neither a context nor pixels were given).
+  const std::optional<EnhanceContext>& context() const { return context_; }
 
  private:
   void finish();
   RegionPixels region_;
+  std::optional<EnhanceContext> context_;
   pid_t pid_ = -1;
   int fd_ = -1;
   std::vector<char> received_;

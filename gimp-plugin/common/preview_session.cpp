@@ -11,7 +11,8 @@ constexpr guint kPollMs = 40;
 
 // What the preview's pixels and the measured speed depend on; not the strength (see the header).
 std::string engine_key(const std::string& path, const Params& p) {
-  return path + "|" + std::to_string(static_cast<int>(p.device)) + "|" + std::to_string(p.tile);
+  return path + "|" + std::to_string(static_cast<int>(p.device)) + "|" + std::to_string(p.tile) + "|" +
+         std::to_string(p.exposure);
 }
 
 bool same_area(const Rect& a, const Rect& b) {
@@ -22,7 +23,7 @@ std::string size_text(const Rect& r) { return std::to_string(r.width) + "x" + st
 
 // The region blended at `mix` over `source`, as the 8-bit pixels GIMP's preview widgets draw.
 std::vector<uint8_t> preview_pixels(const RegionPixels& region, GeglBuffer* source, double mix, int* rowstride) {
-  const Rect& r = region.rect;
+  const Rect& r = region.inner;
   const GeglRectangle rect{r.x, r.y, r.width, r.height};
   const BufferPtr scratch(gegl_buffer_new(&rect, region.layout.native));
   write_region(region, source, scratch.get(), mix);
@@ -80,11 +81,11 @@ void PreviewSession::request(const Rect& area) {
     return view.status(error_text(e), false);
   }
   const std::string key = engine_key(path, params_);
-  if (kept_ && kept_key_ == key && same_area(kept_->rect, area)) {
+  if (kept_ && kept_key_ == key && same_area(kept_->inner, area)) {
     stop();
     return draw(*kept_);  // only the strength changed
   }
-  if (run_ && run_key_ == key && same_area(run_->region().rect, area)) return;  // already on its way
+  if (run_ && run_key_ == key && same_area(run_->region().inner, area)) return;  // already on its way
   stop();
   start(path, key, area);
 }
@@ -93,7 +94,12 @@ void PreviewSession::start(const std::string& path, const std::string& key, cons
   try {
     Params at_full = params_;
     at_full.strength = 1.0;
-    run_ = std::make_unique<PreviewRun>(path, engine_settings(at_full), read_region(source_.get(), area, Selection{}));
+    // The layer's context is computed once (by the first preview's child) and kept while it fits.
+    std::optional<EnhanceContext> context;
+    if (context_ && context_key_ == key) context = context_;
+    else if (!context_pixels_) context_pixels_ = std::make_shared<RegionPixels>(read_context_pixels(source_.get()));
+    run_ = std::make_unique<PreviewRun>(path, engine_settings(at_full), read_region(source_.get(), area, Selection{}),
+                                        std::move(context), context_pixels_);
   } catch (const std::exception& e) {
     return view.status(error_text(e), false);
   }
@@ -123,7 +129,11 @@ bool PreviewSession::poll() {
 }
 
 void PreviewSession::finish(PreviewRun& run) {
-  const Rect area = run.region().rect;
+  const Rect area = run.region().inner;
+  if (run.context()) {
+    context_ = run.context();
+    context_key_ = run_key_;
+  }
   view.status("Preview " + size_text(area) + " computed in " + format_duration(run.seconds()), false);
   measure(area, run.seconds());
   kept_ = std::make_unique<RegionPixels>(std::move(run.region()));

@@ -3,13 +3,16 @@
 // keep or drop, polling the child process that computes it (preview_run.h) from the GLib main loop, the
 // status line, and the time estimate that also decides whether OK may be pressed. The preview is computed
 // at strength 1 and kept, so moving the strength slider only re-blends; the final render runs the engine
-// at the chosen strength exactly as the CLI does. The front end hands in settings and the preview area and
-// shows what the session reports through DialogView.
+// at the chosen strength exactly as the CLI does. Every preview runs with the layer's context (render.h),
+// computed by the first one and kept for the dialog's life, so it shows what the final render will put
+// there. The front end hands in settings and the preview area and shows what the session reports through
+// DialogView.
 #include <gegl.h>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,6 +79,10 @@ class PreviewSession {
   guint poll_id_ = 0;
   std::unique_ptr<RegionPixels> kept_;  // the last finished preview (strength 1) and what it was made with
   std::string kept_key_;
+  // The layer's context for the engine key it was made with, and the scaled layer it is computed from.
+  std::optional<EnhanceContext> context_;
+  std::string context_key_;
+  std::shared_ptr<const RegionPixels> context_pixels_;
   Throughput rate_;
   std::string rate_key_;
 };

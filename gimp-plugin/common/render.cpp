@@ -1,6 +1,7 @@
 #include "render.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "lowlight/error.h"
@@ -19,15 +20,17 @@ void check_rect(const Rect& rect) {
     throw Error("empty region " + std::to_string(rect.width) + "x" + std::to_string(rect.height));
 }
 
-// Blends one band: `native_in` holds the source rows in the native format, `native_out` receives them.
+// Blends one band of rows [y0, y0 + rows) of region.inner: `native_in` holds the source rows in the native
+// format, `native_out` receives them.
 void blend_band(const RegionPixels& region, float mix, int y0, int rows, const uint8_t* native_in,
                 uint8_t* native_out, std::vector<float>& work_row, const Babl* fish) {
   const PixelLayout& l = region.layout;
-  const int w = region.rect.width;
+  const int w = region.inner.width;
   const int c = l.work_channels;
+  const int dx = region.inner.x - region.rect.x, dy = region.inner.y - region.rect.y;
   const size_t row_bytes = static_cast<size_t>(w) * l.native_bpp;
   for (int y = y0; y < y0 + rows; ++y) {
-    const size_t base = static_cast<size_t>(y) * w;
+    const size_t base = static_cast<size_t>(y + dy) * region.rect.width + dx;
     const float* orig = region.original.data() + base * c;
     const float* enh = region.enhanced.data() + base * c;
     const float* cov = region.coverage.empty() ? nullptr : region.coverage.data() + base;
@@ -52,35 +55,72 @@ void blend_band(const RegionPixels& region, float mix, int y0, int rows, const u
 
 }  // namespace
 
-RegionPixels read_region(GeglBuffer* source, const Rect& rect, const Selection& selection) {
-  check_rect(rect);
+RegionPixels read_region(GeglBuffer* source, const Rect& inner, const Selection& selection, int margin) {
+  check_rect(inner);
+  const GeglRectangle* extent = gegl_buffer_get_extent(source);
+  const int x0 = std::max(extent->x, inner.x - margin), y0 = std::max(extent->y, inner.y - margin);
+  const int x1 = std::min(extent->x + extent->width, inner.x + inner.width + margin);
+  const int y1 = std::min(extent->y + extent->height, inner.y + inner.height + margin);
+  const bool inside = inner.x >= extent->x && inner.y >= extent->y && inner.x + inner.width <= x1 &&
+                      inner.y + inner.height <= y1;
   RegionPixels region;
-  region.rect = rect;
+  region.rect = inside ? Rect{x0, y0, x1 - x0, y1 - y0} : inner;  // a part outside the buffer: no margin
+  region.inner = inner;
   region.layout = pixel_layout(gegl_buffer_get_format(source));
-  const size_t pixels = static_cast<size_t>(rect.width) * rect.height;
+  const Rect& read = region.rect;
+  const size_t pixels = static_cast<size_t>(read.width) * read.height;
   region.original.resize(pixels * region.layout.work_channels);
-  const GeglRectangle r = gegl_rect(rect, 0, rect.height);
+  const GeglRectangle r = gegl_rect(read, 0, read.height);
   gegl_buffer_get(source, &r, 1.0, region.layout.work, region.original.data(), GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
   if (selection.buffer) {
     region.coverage.resize(pixels);
-    const GeglRectangle m{rect.x + selection.dx, rect.y + selection.dy, rect.width, rect.height};
+    const GeglRectangle m{read.x + selection.dx, read.y + selection.dy, read.width, read.height};
     gegl_buffer_get(selection.buffer, &m, 1.0, mask_format(), region.coverage.data(), GEGL_AUTO_ROWSTRIDE,
                     GEGL_ABYSS_NONE);
   }
   return region;
 }
 
-bool enhance_region(const Enhancer& enhancer, RegionPixels& region, const ProgressFn& progress) {
+RegionPixels read_context_pixels(GeglBuffer* source) {
+  const GeglRectangle* extent = gegl_buffer_get_extent(source);
+  check_rect(Rect{extent->x, extent->y, extent->width, extent->height});
+  const double pixels = static_cast<double>(extent->width) * extent->height;
+  const double scale = std::min(1.0, std::sqrt(kContextReadPixels / pixels));
+  RegionPixels region;
+  region.rect = Rect{0, 0, std::max(1, static_cast<int>(extent->width * scale)),
+                     std::max(1, static_cast<int>(extent->height * scale))};
+  region.inner = region.rect;
+  region.layout = pixel_layout(gegl_buffer_get_format(source));
+  region.original.resize(static_cast<size_t>(region.rect.width) * region.rect.height * region.layout.work_channels);
+  // GEGL reads a scaled buffer in scaled coordinates: the rectangle's origin is the extent's, times scale.
+  const GeglRectangle r{static_cast<int>(extent->x * scale), static_cast<int>(extent->y * scale), region.rect.width,
+                        region.rect.height};
+  gegl_buffer_get(source, &r, scale, region.layout.work, region.original.data(), GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
+  return region;
+}
+
+namespace {
+ImageView work_view(const RegionPixels& region, const std::vector<float>& pixels) {
+  ImageView view;
+  view.data = const_cast<float*>(pixels.data());
+  view.width = region.rect.width;
+  view.height = region.rect.height;
+  view.channels = region.layout.work_channels;
+  view.type = SampleType::F32;
+  return view;
+}
+}  // namespace
+
+EnhanceContext layer_context(const Enhancer& enhancer, const RegionPixels& context_pixels) {
+  return enhancer.context(work_view(context_pixels, context_pixels.original));
+}
+
+bool enhance_region(const Enhancer& enhancer, RegionPixels& region, const ProgressFn& progress,
+                    const EnhanceContext* context) {
   region.enhanced.assign(region.original.size(), 0.0f);
-  ImageView in;
-  in.data = region.original.data();
-  in.width = region.rect.width;
-  in.height = region.rect.height;
-  in.channels = region.layout.work_channels;
-  in.type = SampleType::F32;
-  ImageView out = in;
-  out.data = region.enhanced.data();
-  if (!enhancer.enhance(in, out, progress)) {
+  const ImageView in = work_view(region, region.original);
+  const ImageView out = work_view(region, region.enhanced);
+  if (!enhancer.enhance(in, out, progress, context)) {
     region.enhanced.clear();
     return false;
   }
@@ -88,7 +128,7 @@ bool enhance_region(const Enhancer& enhancer, RegionPixels& region, const Progre
 }
 
 void write_region(const RegionPixels& region, GeglBuffer* source, GeglBuffer* target, double mix) {
-  const Rect& rect = region.rect;
+  const Rect& rect = region.inner;
   if (region.enhanced.size() != region.original.size())
     throw Error("internal: region written before it was enhanced");
   const PixelLayout& l = region.layout;
@@ -109,12 +149,14 @@ void write_region(const RegionPixels& region, GeglBuffer* source, GeglBuffer* ta
 bool render(const Enhancer& enhancer, GeglBuffer* source, GeglBuffer* target, const Rect& rect,
             const Selection& selection, const ProgressFn& progress) {
   // Reading and writing are fast next to the model; they get the first and last few percent.
-  constexpr double kRead = 0.02, kModel = 0.95;
+  constexpr double kContext = 0.05, kRead = 0.07, kModel = 0.95;
   if (progress && !progress(0.0)) return false;
+  const EnhanceContext context = layer_context(enhancer, read_context_pixels(source));
+  if (progress && !progress(kContext)) return false;
   RegionPixels region = read_region(source, rect, selection);
   if (progress && !progress(kRead)) return false;
   const ProgressFn model_progress = [&](double f) { return !progress || progress(kRead + f * (kModel - kRead)); };
-  if (!enhance_region(enhancer, region, model_progress)) return false;
+  if (!enhance_region(enhancer, region, model_progress, &context)) return false;
   write_region(region, source, target);
   return !progress || progress(1.0);
 }

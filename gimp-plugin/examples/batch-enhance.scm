@@ -33,7 +33,7 @@
   (let* ((image (car (gimp-file-load RUN-NONINTERACTIVE path path)))
          (layer (car (gimp-image-merge-visible-layers image CLIP-TO-IMAGE)))
          (out (string-append out-dir "/" (lowlight-batch-basename path))))
-    (plug-in-lowlight-enhance RUN-NONINTERACTIVE image layer strength model 0 0)
+    (plug-in-lowlight-enhance RUN-NONINTERACTIVE image layer strength model 0 0 0)
     (gimp-file-save RUN-NONINTERACTIVE image layer out out)
     (gimp-image-delete image)
     out))

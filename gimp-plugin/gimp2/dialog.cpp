@@ -37,6 +37,10 @@ void on_strength(GtkAdjustment* adjustment, gpointer data) {
   change(data, [adjustment](Params& p) { p.strength = gtk_adjustment_get_value(adjustment); });
 }
 
+void on_exposure(GtkAdjustment* adjustment, gpointer data) {
+  change(data, [adjustment](Params& p) { p.exposure = gtk_adjustment_get_value(adjustment); });
+}
+
 void on_model(GtkComboBox* combo, gpointer data) {
   change(data, [combo](Params& p) { p.model = gtk::active_text(combo); });
 }
@@ -74,21 +78,27 @@ GtkWidget* device_combo(Dialog& d) {
 
 GtkWidget* controls(Dialog& d) {
   const Params& params = d.session.params();
-  GtkWidget* table = gtk_table_new(4, 3, FALSE);
+  GtkWidget* table = gtk_table_new(5, 3, FALSE);
   gtk_table_set_col_spacings(GTK_TABLE(table), 6);
   gtk_table_set_row_spacings(GTK_TABLE(table), 6);
   GtkObject* strength = gimp_scale_entry_new(GTK_TABLE(table), 0, 0, "_Strength:", kScaleWidth, 6, params.strength,
                                              0.0, 1.0, 0.01, 0.1, 2, TRUE, 0, 0,
                                              "0 keeps the layer as it is, 1 is the model's full result", nullptr);
   g_signal_connect(strength, "value-changed", G_CALLBACK(on_strength), &d);
+  GtkObject* exposure = gimp_scale_entry_new(GTK_TABLE(table), 0, 1, "_Brightness (0 = automatic):", kScaleWidth, 6,
+                                             params.exposure, 0.0, kMaxExposure, 0.01, 0.05, 2, TRUE, 0, 0,
+                                             "Mean brightness of the result: lower if it comes out too bright, higher "
+                                             "if too dark; 0 keeps the model's own",
+                                             nullptr);
+  g_signal_connect(exposure, "value-changed", G_CALLBACK(on_exposure), &d);
   GtkWidget* model = gtk::model_combo(model_choices(d.session.model_dirs(), params.model), G_CALLBACK(on_model), &d);
-  gimp_table_attach_aligned(GTK_TABLE(table), 0, 1, "_Model:", 0.0, 0.5, model, 2, FALSE);
-  gimp_table_attach_aligned(GTK_TABLE(table), 0, 2, "_Device:", 0.0, 0.5, device_combo(d), 2, FALSE);
+  gimp_table_attach_aligned(GTK_TABLE(table), 0, 2, "_Model:", 0.0, 0.5, model, 2, FALSE);
+  gimp_table_attach_aligned(GTK_TABLE(table), 0, 3, "_Device:", 0.0, 0.5, device_combo(d), 2, FALSE);
   GtkWidget* tile = gtk_spin_button_new_with_range(0, 8192, 16);
   gtk_spin_button_set_value(GTK_SPIN_BUTTON(tile), params.tile);
   gtk_widget_set_tooltip_text(tile, "Side of the square tiles the layer is processed in; 0 chooses it from free memory");
   g_signal_connect(tile, "value-changed", G_CALLBACK(on_tile), &d);
-  gimp_table_attach_aligned(GTK_TABLE(table), 0, 3, "_Tile size (0 = auto):", 0.0, 0.5, tile, 1, TRUE);
+  gimp_table_attach_aligned(GTK_TABLE(table), 0, 4, "_Tile size (0 = auto):", 0.0, 0.5, tile, 1, TRUE);
   return table;
 }
 

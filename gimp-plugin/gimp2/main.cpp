@@ -17,7 +17,8 @@ namespace {
 using lowlight::plugin::Params;
 namespace plugin = lowlight::plugin;
 
-constexpr int kParamCount = 7;
+// Scripts written before the exposure argument pass 7 (the exposure is then automatic).
+constexpr int kParamCount = 8, kOldParamCount = 7;
 
 gchar* text(const char* s) { return const_cast<gchar*>(s); }
 
@@ -30,6 +31,7 @@ void query() {
       {GIMP_PDB_STRING, text("model"), text("Shipped model name (\"default\") or path to a .safetensors file")},
       {GIMP_PDB_INT32, text("device"), text("Device { AUTO (0), CPU (1), CUDA (2) }")},
       {GIMP_PDB_INT32, text("tile-size"), text("Tile side in pixels (0: automatic)")},
+      {GIMP_PDB_FLOAT, text("exposure"), text("Mean brightness of the result, 0.02 (dark) to 0.98 (bright); 0: automatic")},
   };
   gimp_install_procedure(plugin::kProcedureName, plugin::kBlurb, plugin::kHelp, plugin::kAuthor, plugin::kAuthor,
                          plugin::kDate, plugin::kMenuLabel, plugin::kImageTypes, GIMP_PLUGIN, G_N_ELEMENTS(args), 0,
@@ -48,12 +50,13 @@ void save_last_values(const Params& params) {
   gimp_set_data(plugin::kProcedureName, &saved, sizeof saved);
 }
 
-Params params_from_pdb(const GimpParam* param) {
+Params params_from_pdb(const GimpParam* param, gint nparams) {
   Params params = plugin::default_params();
   params.strength = param[3].data.d_float;
   params.model = param[4].data.d_string ? param[4].data.d_string : "";
   params.device = plugin::device_choice_from_int(param[5].data.d_int32);
   params.tile = param[6].data.d_int32;
+  if (nparams > kOldParamCount) params.exposure = param[7].data.d_float;
   plugin::validate(params);
   return params;
 }
@@ -91,10 +94,10 @@ void run(const gchar* /*name*/, gint nparams, const GimpParam* param, gint* nret
         }
         break;
       case GIMP_RUN_NONINTERACTIVE:
-        if (nparams != kParamCount)
+        if (nparams != kParamCount && nparams != kOldParamCount)
           return fail(GIMP_PDB_CALLING_ERROR, plugin::error_text("expected " + std::to_string(kParamCount) +
                                                                  " arguments, got " + std::to_string(nparams)));
-        params = params_from_pdb(param);
+        params = params_from_pdb(param, nparams);
         break;
       case GIMP_RUN_WITH_LAST_VALS:
         load_last_values(&params);

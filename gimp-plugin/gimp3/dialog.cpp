@@ -90,9 +90,10 @@ void build(Dialog& d, GimpProcedure* procedure, GimpDrawable* drawable) {
     gimp_preview_draw_buffer(GIMP_PREVIEW(d.preview), pixels, rowstride);
   };
   GtkWidget* strength = gimp_procedure_dialog_get_scale_entry(dialog, "strength", 1.0);
+  gimp_procedure_dialog_get_scale_entry(dialog, "exposure", 1.0);
   GtkWidget* device = gimp_procedure_dialog_get_widget(dialog, "device", G_TYPE_NONE);
   if (!d.session.cuda()) gtk_widget_set_tooltip_text(device, "CUDA: no CUDA device found by LibTorch");
-  gimp_procedure_dialog_fill(dialog, "preview", "strength", "device", "tile-size", nullptr);
+  gimp_procedure_dialog_fill(dialog, "preview", "strength", "exposure", "device", "tile-size", nullptr);
 
   GtkWidget* content = gtk_dialog_get_content_area(GTK_DIALOG(d.window));
   GtkWidget* status_row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);

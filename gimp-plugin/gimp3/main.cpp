@@ -87,6 +87,9 @@ GimpProcedure* create_procedure(GimpPlugIn* plug_in, const gchar* name) {
   gimp_procedure_add_int_argument(procedure, "tile-size", "_Tile size (0 = auto)",
                                   "Side of the square tiles the layer is processed in (0: from free memory)", 0,
                                   8192, defaults.tile, G_PARAM_READWRITE);
+  gimp_procedure_add_double_argument(procedure, "exposure", "_Brightness (0 = automatic)",
+                                     "Mean brightness of the result, 0.02 (dark) to 0.98 (bright); 0: the model's own",
+                                     0.0, plugin::kMaxExposure, defaults.exposure, G_PARAM_READWRITE);
   return procedure;
 }
 

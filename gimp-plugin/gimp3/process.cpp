@@ -31,12 +31,13 @@ class Drawable final : public FilterTarget {
 }  // namespace
 
 Params params_from_config(GimpProcedureConfig* config) {
-  gdouble strength = 1.0;
+  gdouble strength = 1.0, exposure = 0.0;
   gchar* model = nullptr;
   gint tile = 0;
-  g_object_get(config, "strength", &strength, "model", &model, "tile-size", &tile, nullptr);
+  g_object_get(config, "strength", &strength, "model", &model, "tile-size", &tile, "exposure", &exposure, nullptr);
   Params params = default_params();
   params.strength = strength;
+  params.exposure = exposure;
   params.model = model ? model : "";
   g_free(model);
   params.tile = tile;

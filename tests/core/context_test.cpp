@@ -24,25 +24,6 @@ namespace {
 using test::psnr_db;
 using test::synthetic;
 
-// He-scaled random weights (as in engine_test.cpp) with sharp attention: the pooled descriptors' layers
-// (channel attention, SKFF) scaled further, so the output depends strongly on what is pooled over.
-MIRNet make_strong_model(uint64_t seed) {
-  torch::manual_seed(seed);
-  MIRNet model(test::tiny_config(8));
-  torch::NoGradGuard no_grad;
-  for (auto& p : model->named_parameters()) {
-    if (p.value().dim() != 4) continue;
-    const bool attention = p.key().find(".ca.") != std::string::npos || p.key().find("skff") != std::string::npos;
-    p.value().mul_(attention ? 12.0 : 1.75);
-  }
-  return model;
-}
-
-std::string make_strong_weights(const std::string& path, uint64_t seed = 3) {
-  save_weights(path, *make_strong_model(seed));
-  return path;
-}
-
 EnhanceSettings cpu(int tile = 0) {
   EnhanceSettings s = default_enhance_settings();
   s.device = DeviceKind::CPU;
@@ -78,7 +59,7 @@ class ContextTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::filesystem::path(test::temp_dir("context"));
-    strong_ = new std::string(make_strong_weights((*dir_ / "strong.safetensors").string()));
+    strong_ = new std::string(test::make_sharp_weights((*dir_ / "strong.safetensors").string()));
   }
   static void TearDownTestSuite() {
     std::filesystem::remove_all(*dir_);
@@ -92,7 +73,7 @@ std::filesystem::path* ContextTest::dir_ = nullptr;
 std::string* ContextTest::strong_ = nullptr;
 
 TEST_F(ContextTest, ReplayingARecordedContextGivesTheSameOutputAndChangesACrop) {
-  MIRNet model = make_strong_model(5);
+  MIRNet model = test::sharp_attention_model(5);
   model->eval();
   c10::InferenceMode inference;
   const torch::Tensor x = torch::rand({1, 3, 64, 64}) * 0.3;
@@ -190,7 +171,7 @@ TEST_F(ContextTest, ContextsSerializeAndBelongToTheirModel) {
   EXPECT_THROW(parse_context(bytes.substr(0, bytes.size() - 3)), Error);
   EXPECT_THROW(parse_context(bytes + "x"), Error);
 
-  const std::string other = make_strong_weights((*dir_ / "other.safetensors").string(), 4);
+  const std::string other = test::make_sharp_weights((*dir_ / "other.safetensors").string(), 4);
   const Enhancer another(other, cpu());
   Image out(image.width, image.height, 3, SampleType::F32);
   try {

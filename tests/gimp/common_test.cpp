@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -17,6 +18,8 @@
 #include "preview_run.h"
 #include "preview_session.h"
 #include "render.h"
+#include "pixel_format.h"
+#include "support/synthetic_image.h"
 #include "support/tiny_weights.h"
 
 namespace fs = std::filesystem;
@@ -134,7 +137,7 @@ namespace {
 
 RegionPixels test_region(int width, int height) {
   RegionPixels region;
-  region.rect = Rect{0, 0, width, height};
+  region.rect = region.inner = Rect{0, 0, width, height};
   region.layout.work_channels = 3;
   region.original.resize(static_cast<size_t>(width) * height * 3);
   for (size_t i = 0; i < region.original.size(); ++i) region.original[i] = 0.05f + 0.2f * ((i * 37) % 101) / 101.0f;
@@ -208,6 +211,8 @@ struct SeenView {
   std::string status, estimate;
   bool busy = false, runnable = false;
   int previews = 0, rowstride = 0;
+  std::vector<uint8_t> last;  // the last preview's pixels
+  int preview_rows = 0;        // the preview area's height, to copy them
 
   void attach(PreviewSession& session) {
     session.view.status = [this](const std::string& text, bool is_busy) {
@@ -218,9 +223,10 @@ struct SeenView {
       estimate = text;
       runnable = can_run;
     };
-    session.view.preview = [this](const uint8_t*, int stride) {
+    session.view.preview = [this](const uint8_t* pixels, int stride) {
       ++previews;
       rowstride = stride;
+      last.assign(pixels, pixels + stride * preview_rows);
     };
   }
 };
@@ -279,5 +285,74 @@ TEST(PluginPreviewSession, EstimatesComputesKeepsAndReportsProblems) {
   session.request(Rect{0, 0, 32, 32});
   EXPECT_FALSE(seen.busy);
   EXPECT_NE(seen.status.find("missing"), std::string::npos) << seen.status;
+  fs::remove_all(root);
+}
+
+namespace {
+
+// A dim textured RGB float buffer (the synthetic test image of tests/support) whose left half is darker
+// than its right: a crop of either half pools over other statistics than the whole layer does.
+BufferPtr textured_buffer(int width, int height) {
+  Image image = test::synthetic(width, height, 3);
+  float* p = reinterpret_cast<float*>(image.bytes.data());
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < 3; ++c) p[(y * width + x) * 3 + c] *= x < width / 2 ? 0.3f : 2.5f;
+  const GeglRectangle rect{0, 0, width, height};
+  BufferPtr buffer(gegl_buffer_new(&rect, babl_format("R'G'B' float")));
+  gegl_buffer_set(buffer.get(), &rect, 0, babl_format("R'G'B' float"), image.bytes.data(), GEGL_AUTO_ROWSTRIDE);
+  return buffer;
+}
+
+double psnr_u8(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  double mse = 0;
+  for (size_t i = 0; i < a.size(); ++i) mse += (a[i] - b[i]) * (a[i] - b[i]);
+  mse /= static_cast<double>(a.size());
+  return mse > 0 ? 10 * std::log10(255.0 * 255.0 / mse) : INFINITY;
+}
+
+}  // namespace
+
+// The dialog's preview of a crop (through the shared PreviewSession and its child process) against the
+// same crop of the final render of the whole layer: the layer's context makes them agree.
+TEST(PluginPreviewSession, PreviewCropAgreesWithTheAppliedResult) {
+  gegl_init(nullptr, nullptr);
+  const fs::path root = test::temp_dir("gimp-preview-crop");
+  test::make_sharp_weights((root / "sharp.safetensors").string());
+  const int width = 320, height = 240;
+  const BufferPtr source = textured_buffer(width, height);
+  const Rect area{40, 80, 96, 96};  // in the dark half
+  const Params params{1.0, "sharp", DeviceChoice::CPU, 0};
+
+  PreviewSession session(textured_buffer(width, height), width, height, {root.string()}, false);
+  SeenView seen;
+  seen.preview_rows = area.height;
+  seen.attach(session);
+  session.set_params(params);
+  session.request(area);
+  ASSERT_TRUE(wait_idle(seen, 120));
+  ASSERT_EQ(seen.previews, 1) << seen.status;
+
+  EnhanceSettings settings = engine_settings(params);
+  const Enhancer enhancer(find_model("sharp", {root.string()}), settings);
+  const GeglRectangle whole{0, 0, width, height};
+  const BufferPtr target(gegl_buffer_new(&whole, babl_format("R'G'B' float")));
+  ASSERT_TRUE(render(enhancer, source.get(), target.get(), Rect{0, 0, width, height}, Selection{}));
+  const Babl* format = preview_format(babl_format("R'G'B' float"));
+  std::vector<uint8_t> applied(static_cast<size_t>(seen.rowstride) * area.height);
+  const GeglRectangle crop{area.x, area.y, area.width, area.height};
+  gegl_buffer_get(target.get(), &crop, 1.0, format, applied.data(), GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  ASSERT_EQ(applied.size(), seen.last.size());
+  const double db = psnr_u8(seen.last, applied);
+  std::printf("[preview] 96x96 preview of a 320x240 layer against the applied result there: %.2f dB\n", db);
+  EXPECT_GE(db, 40.0);
+
+  // The layer's context is kept: a second area needs no new context pass and agrees as well.
+  const Rect other{200, 24, 96, 96};  // in the bright half
+  session.request(other);
+  ASSERT_TRUE(wait_idle(seen, 120));
+  const GeglRectangle crop2{other.x, other.y, other.width, other.height};
+  gegl_buffer_get(target.get(), &crop2, 1.0, format, applied.data(), GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  EXPECT_GE(psnr_u8(seen.last, applied), 40.0);
   fs::remove_all(root);
 }

@@ -12,7 +12,7 @@ GimpUnderTest gimp_under_test() {
 (define (ll-layer image) (car (gimp-image-get-active-drawable image)))
 (define (ll-save image path) (gimp-file-save RUN-NONINTERACTIVE image (ll-layer image) path path))
 (define (ll-enhance image strength model)
-  (plug-in-lowlight-enhance RUN-NONINTERACTIVE image (ll-layer image) strength model 1 0))
+  (plug-in-lowlight-enhance RUN-NONINTERACTIVE image (ll-layer image) strength model 1 0 0))
 )scm";
   gimp.last_command = "(gimp-quit 0)";  // 2.10 goes on after a failing command
   return gimp;

@@ -79,7 +79,7 @@ TEST(GimpUndo, OneUndoStepRestoresTheLayerExactly) {
       "(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"" + in + "\" \"" + in + "\")))"
       "       (drawable (car (gimp-image-get-active-drawable image))))"
       "  (gimp-display-new image)"
-      "  (plug-in-lowlight-enhance RUN-NONINTERACTIVE image drawable 1.0 \"tiny\" 1 0)"
+      "  (plug-in-lowlight-enhance RUN-NONINTERACTIVE image drawable 1.0 \"tiny\" 1 0 0)"
       "  (gimp-file-save RUN-NONINTERACTIVE image drawable \"" + after + "\" \"" + after + "\")"
       "  (let loop () (if (= 0 (car (file-glob \"" + marker + "\" 1))) (loop)))"
       "  (gimp-file-save RUN-NONINTERACTIVE image drawable \"" + undone + "\" \"" + undone + "\")"
