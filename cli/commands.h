@@ -37,6 +37,7 @@ struct EvalOptions {
   int threads = 0;
   std::string precision = "auto";
   bool json = false;
+  bool overwrite = false;  // replace same-named files in `out`
 };
 CLI::App* add_eval_command(CLI::App& app, EvalOptions& options);
 int run_eval(const EvalOptions& options);

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "lowlight/atomic_file.h"
 #include "lowlight/bench.h"
 #include "lowlight/error.h"
 #include "lowlight/models.h"
@@ -119,12 +120,7 @@ int run_bench(const BenchOptions& o) {
   if (tty && drawn) std::fprintf(stderr, "\r%*s\r", static_cast<int>(drawn), "");
   std::cout << (o.json ? bench_json(report) + "\n" : bench_table(report));
   if (!o.json_out.empty()) {
-    const std::string tmp = o.json_out + ".tmp";
-    std::ofstream file(tmp);
-    file << bench_json(report) << "\n";
-    file.close();
-    if (!file) throw Error("cannot write " + tmp);
-    fs::rename(tmp, o.json_out);
+    write_file_atomic(o.json_out, bench_json(report) + "\n", Overwrite::Yes);  // a report is meant to be refreshed
   }
   bool agree = true;
   for (const InferenceResult& r : report.inference) agree = agree && (!r.python || r.agree);

@@ -71,6 +71,15 @@ std::vector<Job> plan_jobs(const EnhanceOptions& options) {
       throw Error(target.string() + ": output exists; pass --overwrite to replace it");
     jobs.push_back(Job{input, target.string()});
   }
+  // Where the outputs go is checked before the model is loaded and anything is computed (a folder that is
+  // still to be made for several inputs is made later, so its parent is checked).
+  if (into_folder && !out_is_dir) {
+    fs::path existing = fs::absolute(out, ec).lexically_normal();
+    while (existing.has_relative_path() && !fs::exists(existing, ec)) existing = existing.parent_path();
+    check_writable_folder((existing / "x").string());
+  } else {
+    for (const Job& job : jobs) check_writable_folder(job.output);
+  }
   return jobs;
 }
 
@@ -99,13 +108,13 @@ EnhanceSettings settings_from(const EnhanceOptions& options) {
 }
 
 // Returns false when interrupted; nothing is written then.
-bool enhance_one(const Enhancer& enhancer, const Job& job, const std::string& label) {
+bool enhance_one(const Enhancer& enhancer, const Job& job, const std::string& label, Overwrite overwrite) {
   const Image input = read_image(job.input);
   Image output(input.width, input.height, input.channels, input.type);
   ProgressBar bar(label);
   if (!enhancer.enhance(input.view(), output.view(), [&](double f) { return bar.update(f); })) return false;
   bar.finish();
-  write_image(job.output, output.view());
+  write_image(job.output, output.view(), overwrite);  // never over a file that appeared meanwhile without --overwrite
   return true;
 }
 
@@ -148,7 +157,7 @@ int run_enhance(const EnhanceOptions& options) {
                                                     "] " + fs::path(job.input).filename().string()
                                               : fs::path(job.input).filename().string();
     try {
-      if (!enhance_one(enhancer, job, label)) {
+      if (!enhance_one(enhancer, job, label, options.overwrite ? Overwrite::Yes : Overwrite::No)) {
         std::cerr << "lowlight: interrupted; " << job.output << " not written\n";
         return kInterrupted;
       }

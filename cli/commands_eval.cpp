@@ -131,6 +131,7 @@ CLI::App* add_eval_command(CLI::App& app, EvalOptions& o) {
   cmd->add_option("--tile", o.tile, "Tile side in pixels (0: chosen from available memory)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads,-j", o.threads, "CPU threads (0: the physical cores)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
+  cmd->add_flag("--overwrite", o.overwrite, "Replace files of the same names in --out");
   return cmd;
 }
 
@@ -142,6 +143,13 @@ int run_eval(const EvalOptions& o) {
       if (fs::exists(o.out, ec) && fs::equivalent(o.out, dir, ec))
         throw Error(o.out + ": --out must not be the --low or --high folder");
     fs::create_directories(o.out);
+    // Before any model is loaded: a file of the same name in --out would be lost otherwise.
+    for (const Pair& pair : pairs) {
+      const fs::path target = fs::path(o.out) / pair.name;
+      if (!o.overwrite && fs::exists(fs::symlink_status(target, ec)))
+        throw Error(target.string() + ": exists; pass --overwrite to replace files in --out");
+    }
+    check_writable_folder((fs::path(o.out) / "x").string());
   }
   std::unique_ptr<Enhancer> enhancer;
   std::string weights, method = o.baseline;
@@ -186,7 +194,8 @@ int run_eval(const EvalOptions& o) {
     mean.psnr_seed += s.psnr_seed / pairs.size();
     mean.ssim += s.ssim / pairs.size();
     mean.psnr_gt_mean += s.psnr_gt_mean / pairs.size();
-    if (!o.out.empty()) write_image((fs::path(o.out) / pair.name).string(), result.view());
+    if (!o.out.empty())
+      write_image((fs::path(o.out) / pair.name).string(), result.view(), o.overwrite ? Overwrite::Yes : Overwrite::No);
   }
   if (o.json)
     print_json(scores, mean, o, o.baseline.empty() ? "model" : o.baseline, weights);

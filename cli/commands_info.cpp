@@ -24,6 +24,7 @@ int run_info(const InfoOptions& o) {
   std::error_code ec;
   const std::string path = std::filesystem::exists(o.weights, ec) ? o.weights : find_model(o.weights);
   const WeightsInfo info = read_weights_info(path);
+  load_weights(path);  // the tensors too (shapes, finite values): a file info describes is one that loads
   const ModelConfig& c = info.config;
   const int64_t formula = parameter_count(c);
   const double gmacs = macs_per_megapixel(c) / 1e9;

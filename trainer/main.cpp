@@ -18,9 +18,10 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 
-void on_sigint(int) {
-  g_stop = 1;
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+// SIGINT (Ctrl-C) and SIGTERM (kill, a batch system's time limit): finish the step, checkpoint, stop.
+void on_stop_signal(int signal) {
+  g_stop = signal;
+  std::signal(signal, SIG_DFL);  // a second one ends the process at once
 }
 
 std::string quote(const std::string& arg) {
@@ -170,14 +171,22 @@ int main(int argc, char** argv) {
   app.add_option("--resume", resume_dir, "continue the run in this folder from last.ckpt")->check(CLI::ExistingDirectory);
   Overrides overrides{app, {}, {}};
   add_options(overrides);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "lowlight-train: error: %s (see lowlight-train --help)\n", e.what());
+    return 2;
+  }
 
   std::string command;
   for (int i = 0; i < argc; ++i) command += (i ? " " : "") + quote(argv[i]);
   const bool terminal = ::isatty(STDERR_FILENO);
   auto log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   auto progress = [terminal](const lowlight::TrainProgress& p) { return report(p, terminal); };
-  std::signal(SIGINT, on_sigint);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   try {
     lowlight::TrainResult result;
     if (!resume_dir.empty()) {
@@ -205,7 +214,7 @@ int main(int argc, char** argv) {
     if (!result.finished) {
       std::fprintf(stderr, "\nstopped after step %lld; continue with: lowlight-train --resume %s\n",
                    static_cast<long long>(result.global_step), quote(out_dir).c_str());
-      return 130;
+      return g_stop == SIGTERM ? 143 : 130;  // the shell's codes for the two signals
     }
     std::fprintf(stderr, "done: best validation PSNR %.3f dB at epoch %d; weights in %s/best.safetensors\n",
                  result.best_val_psnr, result.best_epoch, out_dir.c_str());

@@ -217,6 +217,7 @@ Batch make_train_batch(const std::vector<PairImage>& train, const std::vector<in
   const int n = options.batch, side = options.data.crop;
   const DataOptions& data = options.data;
   std::mt19937_64 rng(mix_seed(options.seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(step)));
+  std::mt19937_64 aug(mix_seed(options.seed ^ 0x455850u, static_cast<uint64_t>(epoch), static_cast<uint64_t>(step)));
   torch::Tensor low = torch::empty({n, side, side, 3}, torch::kUInt8);
   torch::Tensor high = torch::empty({n, side, side, 3}, torch::kUInt8);
   const size_t item = static_cast<size_t>(side) * side * 3;
@@ -228,11 +229,12 @@ Batch make_train_batch(const std::vector<PairImage>& train, const std::vector<in
     const int x = static_cast<int>(rng() % static_cast<uint64_t>(pair.width - side + 1));
     const int y = static_cast<int>(rng() % static_cast<uint64_t>(pair.height - side + 1));
     const int transform = data.augment == Augment::Flips ? static_cast<int>(rng() % 8) : 0;
-    // Drawn only when enabled, so runs without exposure augmentation see the batches they always saw.
-    const bool identity = data.identity > 0 && (symmetric_unit(rng) + 1.0) / 2.0 < data.identity;
+    // From a stream of their own, so the crops are the same with and without the augmentation (paired
+    // ablations) and runs without it see the batches they always saw.
+    const bool identity = data.identity > 0 && (symmetric_unit(aug) + 1.0) / 2.0 < data.identity;
     if (data.exposure > 0) {
-      exposure[b].gain = std::exp(data.exposure * symmetric_unit(rng));
-      exposure[b].gamma = std::exp(0.5 * data.exposure * symmetric_unit(rng));
+      exposure[b].gain = std::exp(data.exposure * symmetric_unit(aug));
+      exposure[b].gamma = std::exp(0.5 * data.exposure * symmetric_unit(aug));
       if (identity) exposure[b] = Exposure{};  // a lit photo as it is, so the model learns to keep it
     }
     copy_crop(identity ? pair.high : pair.low, pair.width, x, y, side, transform, low.data_ptr<uint8_t>() + b * item);

@@ -3,6 +3,8 @@
 // beside the target, fsync, rename).
 #include "lowlight/image.h"
 
+#include "lowlight/atomic_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -143,78 +145,15 @@ codec::Format codec::format_for(const std::string& path) {
 
 namespace {
 
-// Opens a fresh temp file beside `path` with O_EXCL and mode 0666 (so the umask applies as for any new file).
-int open_temp_beside(const std::string& path, std::string& temp_path) {
-  static std::atomic<unsigned> counter{0};
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const auto tick = std::chrono::steady_clock::now().time_since_epoch().count();
-    const std::string name = "." + target.filename().string() + ".tmp-" + std::to_string(getpid()) + "-" +
-                             std::to_string(counter++) + "-" + std::to_string(tick % 1000000);
-    temp_path = (dir / name).string();
-    const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0) return fd;
-    if (errno != EEXIST) {
-      throw Error(path + ": cannot create a temporary file in " + dir.string() + " (" + std::strerror(errno) + ")");
-    }
-  }
-  throw Error(path + ": cannot create a unique temporary file in " + dir.string());
-}
-
-void write_all_and_sync(int fd, const std::vector<uint8_t>& data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error(path + ": write failed (" + std::strerror(errno) + ")");
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) throw Error(path + ": fsync failed (" + std::strerror(errno) + ")");
-}
-
-void sync_directory_of(const std::string& path) {
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;  // durability of the rename is best effort; the file itself is complete
-  ::fsync(fd);
-  ::close(fd);
-}
-
-void write_atomically(const std::string& path, const std::vector<uint8_t>& data) {
-  std::string temp;
-  const int fd = open_temp_beside(path, temp);
-  try {
-    write_all_and_sync(fd, data, path);
-  } catch (...) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    throw;
-  }
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(temp.c_str());
-    throw Error(path + ": close failed (" + std::strerror(err) + ")");
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(temp.c_str());
-    throw Error(path + ": cannot move the finished file into place (" + std::strerror(err) + ")");
-  }
-  sync_directory_of(path);
-}
-
 }  // namespace
 
 Image read_image(const std::string& path) { return codec::decode(read_file_bytes(path), path); }
 
-void write_image(const std::string& path, const ImageView& image) {
+void write_image(const std::string& path, const ImageView& image, Overwrite overwrite) {
   codec::format_for(path);  // an unknown extension fails before anything is touched
   check_view(image, path);
-  write_atomically(path, codec::encode(image, path));
+  const std::vector<uint8_t> bytes = codec::encode(image, path);
+  write_file_atomic(path, {{bytes.data(), bytes.size()}}, overwrite);
 }
 
 Image to_float(const ImageView& image) {

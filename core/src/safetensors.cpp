@@ -4,6 +4,8 @@
 // allocate without bound, read out of range or crash.
 #include "lowlight/safetensors.h"
 
+#include "lowlight/atomic_file.h"
+
 #include <ATen/ATen.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -311,37 +313,6 @@ void write_all(int fd, const void* data, size_t bytes, const std::string& what) 
   }
 }
 
-struct Chunk {
-  const void* data;
-  size_t bytes;
-};
-
-// Temp file in the destination folder (so rename is atomic), fsync, rename; the temp file never
-// outlives a failure.
-void write_file_atomically(const std::string& path, const std::vector<Chunk>& chunks) {
-  static std::atomic<unsigned> counter{0};
-  const std::filesystem::path target(path);
-  const auto dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  const std::string temp = (dir / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) +
-                                   "-" + std::to_string(counter++)))
-                               .string();
-  Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-  if (fd.get() < 0) fail(path, "cannot create temporary file in '" + dir.string() + "': " + errno_text());
-  try {
-    for (const auto& chunk : chunks) write_all(fd.get(), chunk.data, chunk.bytes, "'" + temp + "'");
-    if (::fsync(fd.get()) != 0) throw Error("cannot flush '" + temp + "': " + errno_text());
-    if (::close(fd.release()) != 0) throw Error("cannot close '" + temp + "': " + errno_text());
-    if (::rename(temp.c_str(), path.c_str()) != 0) throw Error("cannot rename temporary file: " + errno_text());
-  } catch (const Error& e) {
-    fd.reset();
-    ::unlink(temp.c_str());
-    fail(path, e.what());
-  }
-  // Persist the rename itself; failure here leaves a complete file, so it is not an error.
-  Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() >= 0) ::fsync(dir_fd.get());
-}
-
 std::string header_text(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                         const std::map<std::string, std::string>& metadata, DType dtype) {
   // Same layout as the reference writer: __metadata__ first, tensors in data order, compact JSON.
@@ -406,7 +377,7 @@ void write_safetensors(const std::string& path, const std::map<std::string, at::
     byte = static_cast<unsigned char>(n & 0xff);
     n >>= 8;
   }
-  std::vector<Chunk> chunks = {{length, 8}, {header.data(), header.size()}};
+  std::vector<ByteRange> chunks = {{length, 8}, {header.data(), header.size()}};
   if (!host_is_little_endian()) {
     for (auto& item : prepared) {
       item.second = item.second.clone();
@@ -415,7 +386,7 @@ void write_safetensors(const std::string& path, const std::map<std::string, at::
     }
   }
   for (const auto& item : prepared) chunks.push_back({item.second.data_ptr(), item.second.nbytes()});
-  write_file_atomically(path, chunks);
+  write_file_atomic(path, chunks, Overwrite::Yes);
 }
 
 }  // namespace lowlight

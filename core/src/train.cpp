@@ -163,6 +163,13 @@ std::pair<double, double> train_step(Run& run, const Batch& batch) {
 
 EpochMetrics finish_epoch(Run& run, int epoch, double lr, double seconds) {
   const ValResult v = run_validation(run);
+  // Nothing of a diverged model is written: not best.safetensors, metrics or last.ckpt (the caller
+  // checkpoints after this), which keeps the previous epoch's state.
+  if (!std::isfinite(v.loss) || !std::isfinite(v.psnr) || !std::isfinite(v.ssim))
+    throw Error("validation of epoch " + std::to_string(epoch) + " at step " + std::to_string(run.state.global_step) +
+                " gave a non-finite " + (!std::isfinite(v.loss) ? "loss" : !std::isfinite(v.psnr) ? "PSNR" : "SSIM") +
+                " (the model diverged); stopped, " + (run.dir / "last.ckpt").string() +
+                " keeps the last good state (end of epoch " + std::to_string(epoch - 1) + ")");
   const int steps = run.options.steps_per_epoch;
   EpochMetrics m;
   m.epoch = epoch;
@@ -311,7 +318,7 @@ void prepare(Run& run, bool resuming, const LogFn& log) {
 }
 
 void write_options(const fs::path& dir, const TrainOptions& options) {
-  write_file_atomic((dir / "options.json").string(), nlohmann::json::parse(to_json(options)).dump(2) + "\n");
+  write_file_atomic((dir / "options.json").string(), nlohmann::json::parse(to_json(options)).dump(2) + "\n", Overwrite::Yes);
 }
 
 }  // namespace
@@ -322,11 +329,13 @@ TrainResult train(const TrainOptions& options, const TrainCallback& callback, co
   const fs::path dir(options.run_dir);
   if (fs::exists(dir / "last.ckpt"))
     throw Error("run folder " + dir.string() + " already holds a run (last.ckpt); resume it or choose another folder");
+  std::error_code ec;
+  if (fs::is_directory(dir, ec) && !fs::is_empty(dir, ec))
+    throw Error("run folder " + dir.string() + " is not empty and holds no run to resume; choose a new or empty folder");
   Run run;
   run.options = options;
   run.dir = dir;
   prepare(run, /*resuming=*/false, log);
-  std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw Error("cannot create run folder " + dir.string() + ": " + ec.message());
   write_options(dir, options);
@@ -352,6 +361,9 @@ TrainResult resume(const std::string& run_dir, int epochs, const TrainCallback& 
   run.dir = run_dir;
   prepare(run, /*resuming=*/true, log);
   load_checkpoint((run.dir / "last.ckpt").string(), *run.model, *run.optimizer, run.state);
+  if (epochs > 0 && epochs < run.state.epochs_done)
+    throw Error("--epochs " + std::to_string(epochs) + " is fewer than the " + std::to_string(run.state.epochs_done) +
+                " epochs " + run_dir + " has done; options.json is left as it is");
   if (epochs > 0) write_options(run.dir, run.options);
   if (log)
     log("resuming " + run_dir + " at epoch " + std::to_string(run.state.epochs_done + 1) + ", step " +

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "lowlight/atomic_file.h"
 #include "lowlight/model.h"
 #include "lowlight/train.h"
 
@@ -68,7 +69,6 @@ void load_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
                      LoopState& state);
 
 // ---- outputs (train_outputs.cpp) ----
-void write_file_atomic(const std::string& path, const std::string& bytes);
 void write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>& history);
 void write_curves(const std::string& path, const std::vector<EpochMetrics>& history);
 // Rows of low | enhanced | ground truth, each 3 x H x W float in [0,1].

@@ -4,26 +4,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "lowlight/atomic_file.h"
 #include "lowlight/error.h"
 #include "train_internal.h"
 
 namespace lowlight::detail {
-
-void write_file_atomic(const std::string& path, const std::string& bytes) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::remove(temp.c_str());
-      throw Error("cannot write " + temp);
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) throw Error("cannot move " + temp + " to " + path + ": " + ec.message());
-}
 
 void write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>& history) {
   std::string text = "epoch,step,train_loss,train_psnr,val_loss,val_psnr,val_psnr_seedcompat,val_ssim,lr,seconds\n";
@@ -34,7 +19,7 @@ void write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>&
                   m.val_psnr_seedcompat, m.val_ssim, m.lr, m.seconds);
     text += line;
   }
-  write_file_atomic(path, text);
+  write_file_atomic(path, text, Overwrite::Yes);
 }
 
 }  // namespace lowlight::detail

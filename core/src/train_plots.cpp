@@ -78,7 +78,7 @@ void draw_panel(cv::Mat& panel, const std::string& title, const std::vector<int>
 void write_png(const std::string& path, const cv::Mat& bgr) {
   std::vector<uchar> bytes;
   if (!cv::imencode(".png", bgr, bytes)) throw Error("cannot encode " + path);
-  write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
+  write_file_atomic(path, {{bytes.data(), bytes.size()}}, Overwrite::Yes);
 }
 
 // 3 x H x W float [0,1] tensor to an 8-bit BGR image.

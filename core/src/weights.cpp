@@ -102,7 +102,13 @@ std::shared_ptr<MIRNetImpl> load_weights(const std::string& path, WeightsInfo* i
   check_tensors(path, header_info.config, expected, file.tensors);
   {
     torch::NoGradGuard no_grad;
-    for (const auto& [name, tensor] : expected) tensor.copy_(file.tensors.at(name).to(torch::kFloat));
+    for (const auto& [name, tensor] : expected) {
+      const torch::Tensor& stored = file.tensors.at(name);
+      // A NaN or infinite weight makes every output black or NaN: refuse the file, naming the tensor.
+      if (!torch::isfinite(stored).all().item<bool>())
+        fail(path, "tensor '" + name + "' holds NaN or infinite values (a diverged or damaged model)");
+      tensor.copy_(stored.to(torch::kFloat));
+    }
   }
   model->eval();
   if (info) *info = std::move(header_info);

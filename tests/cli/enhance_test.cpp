@@ -141,6 +141,31 @@ TEST_F(EnhanceCli, NeverOverwritesWithoutBeingAsked) {
   EXPECT_EQ(read_image(existing).width, 40);
 }
 
+TEST_F(EnhanceCli, TwoRunsToOneOutputNeverReplaceEachOther) {
+  // Both start before either has written: the existence check at the start cannot decide; the final move
+  // (no-replace) does. Exactly one succeeds, and its file is complete.
+  const std::string target = (out_ / "race.png").string();
+  const std::string one = std::string(LOWLIGHT_EXE) + " enhance " + path("in.png") + " " + target + " --weights " +
+                          *weights_ + " 2>/dev/null";
+  const std::string both = "(" + one + "; echo $? > " + (*dir_ / "rc1").string() + ") & (" + one + "; echo $? > " +
+                           (*dir_ / "rc2").string() + "); wait";
+  ASSERT_EQ(std::system(both.c_str()), 0);
+  const int rc1 = std::stoi(test::slurp(*dir_ / "rc1")), rc2 = std::stoi(test::slurp(*dir_ / "rc2"));
+  EXPECT_TRUE((rc1 == 0) != (rc2 == 0)) << rc1 << " " << rc2;
+  EXPECT_EQ(read_image(target).width, 40);
+  EXPECT_EQ(std::distance(fs::directory_iterator(out_), fs::directory_iterator()), 1) << "a temporary was left";
+}
+
+TEST_F(EnhanceCli, AMissingOutputFolderIsFoundBeforeTheModelLoads) {
+  // Corrupt weights would fail the load: the folder's error comes first, so nothing was computed.
+  const std::string corrupt = path("corrupt-for-folder.safetensors");
+  std::ofstream(corrupt) << "not weights";
+  const auto r = run("enhance " + path("in.png") + " " + (out_ / "no" / "such" / "o.png").string() + " --weights " +
+                     corrupt);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+}
+
 TEST_F(EnhanceCli, MissingInput) {
   expect_failure(run("enhance " + path("nope.png") + " " + (out_ / "o.png").string() + " --weights " + *weights_),
                  "no such file");

@@ -137,6 +137,22 @@ TEST_F(EvalCli, TableLabelsBothPsnrForms) {
   EXPECT_NE(r.out.find("a.png"), std::string::npos) << r.out;
 }
 
+TEST_F(EvalCli, OutNeverReplacesFilesWithoutOverwrite) {
+  const fs::path out = dir_ / "out";
+  fs::create_directories(out);
+  std::ofstream(out / "a.png") << "keep me";
+  const std::string args = "eval --low " + (dir_ / "low").string() + " --high " + (dir_ / "high").string() +
+                           " --weights " + weights_ + " --out " + out.string();
+  auto r = test::run_lowlight(args, dir_);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--overwrite"), std::string::npos) << r.err;
+  EXPECT_EQ(test::slurp(out / "a.png"), "keep me");
+  EXPECT_FALSE(fs::exists(out / "b.png"));  // refused before anything was written
+  r = test::run_lowlight(args + " --overwrite", dir_);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_image((out / "a.png").string()).width, 24);
+}
+
 TEST_F(EvalCli, MissingGroundTruthIsAnError) {
   fs::remove(dir_ / "high" / "b.png");
   const auto r = test::run_lowlight("eval --low " + (dir_ / "low").string() + " --high " + (dir_ / "high").string() +

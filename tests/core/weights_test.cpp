@@ -1,6 +1,8 @@
 // Weight files: round trips through the model (F32 and F16), metadata, and every way a file can fail to
 // match the network it claims to hold.
 #include <gtest/gtest.h>
+
+#include <cmath>
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -142,6 +144,13 @@ TEST_F(Weights, UnknownTensor) {
 TEST_F(Weights, WrongShapeTensor) {
   const auto path = edited("shape", [](auto& t, auto&) { t["conv_out.bias"] = torch::zeros({5}); });
   expect_error(path, {"tensor 'conv_out.bias'", "expected shape [3]", "found [5]"});
+}
+
+TEST_F(Weights, NonFiniteValuesAreRefusedWithTheTensorsName) {
+  for (const double bad : {std::nan(""), static_cast<double>(INFINITY)}) {
+    const auto path = edited("nonfinite", [bad](auto& t, auto&) { t["conv_out.bias"][1] = bad; });
+    expect_error(path, {"tensor 'conv_out.bias'", "NaN or infinite"});
+  }
 }
 
 // Tensors of a C=4 network under a header that claims C=8.

@@ -10,6 +10,7 @@
 #include "lowlight/error.h"
 #include "lowlight/train.h"
 #include "lowlight/weights.h"
+#include "../core/src/train_internal.h"
 #include "support/tiny_weights.h"
 
 namespace fs = std::filesystem;
@@ -349,6 +350,136 @@ TEST_F(TrainTest, NonFiniteLossStopsWithTheStep) {
     EXPECT_NE(message.find("last.ckpt keeps the last good state"), std::string::npos) << message;
   }
   EXPECT_EQ(read_text(root / "run" / "last.ckpt"), good);
+}
+
+}  // namespace
+
+// Hardening (issue 17): what resume, a reused folder and diverged states must not do.
+namespace {
+
+TEST_F(TrainTest, ResumeRefusesACheckpointOfAnotherConfig) {
+  TrainOptions o = tiny_options(root / "data", root / "run");
+  o.epochs = 1;
+  ASSERT_TRUE(train(o).finished);
+  const std::string best = read_text(root / "run" / "best.safetensors");
+  std::string options = read_text(root / "run" / "options.json");
+  const size_t at = options.find("\"channels\": 4");
+  ASSERT_NE(at, std::string::npos) << options;
+  options.replace(at, 13, "\"channels\": 8");
+  std::ofstream(root / "run" / "options.json") << options;
+  try {
+    resume(o.run_dir, 3);
+    FAIL() << "a checkpoint of C=4 was resumed as C=8";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("expects"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_text(root / "run" / "best.safetensors"), best);
+}
+
+TEST_F(TrainTest, AFolderThatIsNotARunIsNotOverwritten) {
+  fs::create_directories(root / "run");
+  std::ofstream(root / "run" / "best.safetensors") << "a good model";
+  try {
+    train(tiny_options(root / "data", root / "run"));
+    FAIL() << "a non-empty folder without a run was used";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not empty"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_text(root / "run" / "best.safetensors"), "a good model");
+}
+
+TEST_F(TrainTest, ResumeWithFewerEpochsThanDoneIsRefused) {
+  TrainOptions o = tiny_options(root / "data", root / "run");
+  o.epochs = 2;
+  ASSERT_TRUE(train(o).finished);
+  const std::string options = read_text(root / "run" / "options.json");
+  EXPECT_THROW(resume(o.run_dir, 1), Error);
+  EXPECT_EQ(read_text(root / "run" / "options.json"), options);
+}
+
+TEST_F(TrainTest, NonFiniteMetricsRoundTripThroughTheCheckpoint) {
+  TrainOptions o = tiny_options(root / "data", root / "run");
+  o.epochs = 1;
+  ASSERT_TRUE(train(o).finished);
+  torch::manual_seed(1);
+  MIRNet model(o.model);
+  torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
+  lowlight::detail::LoopState state;
+  state.best_psnr = INFINITY;
+  EpochMetrics m;
+  m.epoch = 1;
+  m.train_psnr = INFINITY;   // a crop reproduced exactly
+  m.val_loss = std::nan("");
+  m.val_ssim = -INFINITY;
+  state.history = {m};
+  const std::string path = (root / "state.ckpt").string();
+  lowlight::detail::save_checkpoint(path, *model, adam, state);
+  lowlight::detail::LoopState back;
+  lowlight::detail::load_checkpoint(path, *model, adam, back);
+  ASSERT_EQ(back.history.size(), 1u);
+  EXPECT_EQ(back.history[0].train_psnr, INFINITY);
+  EXPECT_TRUE(std::isnan(back.history[0].val_loss));
+  EXPECT_EQ(back.history[0].val_ssim, -INFINITY);
+  EXPECT_EQ(back.best_psnr, INFINITY);
+
+  // A non-finite weight is never checkpointed; the file stays as it was.
+  const std::string good = read_text(path);
+  {
+    torch::NoGradGuard no_grad;
+    model->parameters().front().view(-1)[0] = std::nan("");
+  }
+  try {
+    lowlight::detail::save_checkpoint(path, *model, adam, state);
+    FAIL() << "a NaN weight was checkpointed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("keeps the last good state"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_text(path), good);
+  EXPECT_EQ(std::distance(fs::directory_iterator(root), fs::directory_iterator()), 3) << "a temporary was left";
+}
+
+}  // namespace
+
+namespace {
+
+// Several training folders are pooled; the exposure augmentation makes lit crops their own targets and
+// changes other inputs' exposure, as a pure function of (seed, epoch, step).
+TEST_F(TrainTest, SeveralFoldersAndExposureAugmentation) {
+  write_pairs(root / "data" / "more", 4, 50);
+  TrainOptions o = tiny_options(root / "data", root / "run");
+  o.data.train_dirs = {(root / "data" / "train").string(), (root / "data" / "more").string()};
+  const lowlight::detail::Datasets sets = lowlight::detail::load_datasets(o, {});
+  EXPECT_EQ(sets.train.size(), 10u);
+  const std::vector<int> order = lowlight::detail::epoch_order(10, o.seed, 1, true);
+
+  o.data.identity = 1.0;
+  auto batch = lowlight::detail::make_train_batch(sets.train, order, o, 1, 0);
+  EXPECT_TRUE(torch::equal(batch.low, batch.high));
+  o.data.identity = 0.0;
+  o.data.exposure = 0.5;
+  batch = lowlight::detail::make_train_batch(sets.train, order, o, 1, 0);
+  o.data.exposure = 0.0;
+  const auto plain = lowlight::detail::make_train_batch(sets.train, order, o, 1, 0);
+  EXPECT_TRUE(torch::equal(batch.high, plain.high));
+  EXPECT_FALSE(torch::allclose(batch.low, plain.low));
+  o.data.exposure = 0.5;
+  EXPECT_TRUE(torch::equal(lowlight::detail::make_train_batch(sets.train, order, o, 1, 0).low, batch.low));
+
+  o.data.identity = 0.3;
+  o.ssim_weight = 0.2;
+  o.warmup_steps = 3;
+  o.epochs = 2;
+  const TrainResult r = train(o);
+  EXPECT_TRUE(r.finished);
+  const TrainOptions back = load_run_options(o.run_dir);
+  EXPECT_EQ(back.data.train_dirs, o.data.train_dirs);
+  EXPECT_EQ(back.data.identity, 0.3);
+  EXPECT_EQ(back.ssim_weight, 0.2);
+  EXPECT_EQ(back.warmup_steps, 3);
+  // One folder as a plain string, as older configs wrote it; several folders need a validation folder.
+  EXPECT_EQ(train_options_from_json(R"({"data": {"train": "x"}})", o).data.train_dirs, std::vector<std::string>{"x"});
+  o.data.val_dir.clear();
+  EXPECT_THROW(validate(o), Error);
 }
 
 }  // namespace

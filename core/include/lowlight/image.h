@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include "lowlight/atomic_file.h"
 #include <vector>
 
 namespace lowlight {
@@ -48,7 +50,7 @@ Image read_image(const std::string& path);
 // Encodes by the extension of `path` (JPEG: 8-bit, alpha dropped; F32 is written as 16-bit where the
 // format allows, else 8-bit) into a temporary file beside it and renames it into place, so `path` is
 // either untouched or complete. Gray+alpha is stored as RGBA (JPEG: gray); WebP is written lossless.
-void write_image(const std::string& path, const ImageView& image);
+void write_image(const std::string& path, const ImageView& image, Overwrite overwrite = Overwrite::Yes);
 
 // Float copy in [0,1] (u8 / 255, u16 / 65535).
 Image to_float(const ImageView& image);
