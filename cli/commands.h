@@ -2,6 +2,7 @@
 // The subcommands of `lowlight`. Each registers its options on the app and returns the options it fills;
 // run_* does the work once parsing succeeded and returns the exit status. Errors are thrown as
 // lowlight::Error and reported by main().
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct EnhanceOptions {
   std::string exposure = "auto";
   int threads = 0;
   std::string precision = "auto";
+  double max_megapixels = 0;  // 0: lowlight::kDefaultMaxPixels
   bool overwrite = false;
 };
 CLI::App* add_enhance_command(CLI::App& app, EnhanceOptions& options);
@@ -38,6 +40,7 @@ struct EvalOptions {
   std::string precision = "auto";
   bool json = false;
   bool overwrite = false;  // replace same-named files in `out`
+  double max_megapixels = 0;  // 0: lowlight::kDefaultMaxPixels
 };
 CLI::App* add_eval_command(CLI::App& app, EvalOptions& options);
 int run_eval(const EvalOptions& options);
@@ -75,6 +78,10 @@ int run_bench(const BenchOptions& options);
 
 // --precision, shared by the commands that run the model.
 void add_precision_option(CLI::App& cmd, std::string& precision);
+
+// --max-megapixels, shared by the commands that read images, and its value in pixels.
+void add_max_megapixels_option(CLI::App& cmd, double& megapixels);
+int64_t max_pixels(double megapixels);
 
 // --weights W or --model NAME (default model when neither) to a weight file path.
 std::string resolve_weights(const std::string& weights, const std::string& model);

@@ -108,8 +108,9 @@ EnhanceSettings settings_from(const EnhanceOptions& options) {
 }
 
 // Returns false when interrupted; nothing is written then.
-bool enhance_one(const Enhancer& enhancer, const Job& job, const std::string& label, Overwrite overwrite) {
-  const Image input = read_image(job.input);
+bool enhance_one(const Enhancer& enhancer, const Job& job, const std::string& label, Overwrite overwrite,
+                 int64_t pixel_limit) {
+  const Image input = read_image(job.input, pixel_limit);
   Image output(input.width, input.height, input.channels, input.type);
   ProgressBar bar(label);
   if (!enhancer.enhance(input.view(), output.view(), [&](double f) { return bar.update(f); })) return false;
@@ -138,12 +139,17 @@ CLI::App* add_enhance_command(CLI::App& app, EnhanceOptions& o) {
                   "auto (the model's own) or the result's mean brightness, 0.02..0.98 (e.g. 0.35 darker, 0.55 brighter)");
   cmd->add_option("--threads,-j", o.threads, "CPU threads (0: the physical cores)")->check(CLI::NonNegativeNumber);
   add_precision_option(*cmd, o.precision);
+  add_max_megapixels_option(*cmd, o.max_megapixels);
   cmd->add_flag("--overwrite", o.overwrite, "Replace existing output files (even the input itself)");
   return cmd;
 }
 
 int run_enhance(const EnhanceOptions& options) {
   const std::vector<Job> jobs = plan_jobs(options);
+  const int64_t pixel_limit = max_pixels(options.max_megapixels);
+  // One input: its header is checked before the model loads (with several, a bad one is reported in turn
+  // and the others still run).
+  if (jobs.size() == 1) check_image_file(jobs.front().input, pixel_limit);
   const EnhanceSettings settings = settings_from(options);
   resolve_device(settings.device);  // a missing CUDA fails before anything is loaded
   const std::string weights = resolve_weights(options.weights, options.model);
@@ -157,7 +163,7 @@ int run_enhance(const EnhanceOptions& options) {
                                                     "] " + fs::path(job.input).filename().string()
                                               : fs::path(job.input).filename().string();
     try {
-      if (!enhance_one(enhancer, job, label, options.overwrite ? Overwrite::Yes : Overwrite::No)) {
+      if (!enhance_one(enhancer, job, label, options.overwrite ? Overwrite::Yes : Overwrite::No, pixel_limit)) {
         std::cerr << "lowlight: interrupted; " << job.output << " not written\n";
         return kInterrupted;
       }

@@ -130,6 +130,7 @@ CLI::App* add_eval_command(CLI::App& app, EvalOptions& o) {
   add_precision_option(*cmd, o.precision);
   cmd->add_option("--tile", o.tile, "Tile side in pixels (0: chosen from available memory)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads,-j", o.threads, "CPU threads (0: the physical cores)")->check(CLI::NonNegativeNumber);
+  add_max_megapixels_option(*cmd, o.max_megapixels);
   cmd->add_flag("--json", o.json, "Print JSON instead of a table");
   cmd->add_flag("--overwrite", o.overwrite, "Replace files of the same names in --out");
   return cmd;
@@ -169,8 +170,8 @@ int run_eval(const EvalOptions& o) {
   Score mean;
   for (size_t i = 0; i < pairs.size(); ++i) {
     const Pair& pair = pairs[i];
-    const Image low = read_image(pair.low.string());
-    const Image high = read_image(pair.high.string());
+    const Image low = read_image(pair.low.string(), max_pixels(o.max_megapixels));
+    const Image high = read_image(pair.high.string(), max_pixels(o.max_megapixels));
     if (low.width != high.width || low.height != high.height)
       throw Error(pair.high.string() + ": size " + std::to_string(high.width) + "x" + std::to_string(high.height) +
                   " differs from " + pair.low.string() + " (" + std::to_string(low.width) + "x" +

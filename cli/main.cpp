@@ -1,6 +1,8 @@
 // lowlight: command-line front end. Parses options, calls the core, reports; no image logic here.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <exception>
 #include <iostream>
@@ -8,6 +10,7 @@
 #include "commands.h"
 #include "lowlight/device.h"
 #include "lowlight/error.h"
+#include "lowlight/image.h"
 #include "lowlight/models.h"
 
 namespace lowlight::cli {
@@ -33,6 +36,19 @@ void add_precision_option(CLI::App& cmd, std::string& precision) {
                  "auto (fp16 on CUDA, bf16 on CPUs with native bf16, else fp32), fp32, bf16 or fp16 (CUDA)")
       ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}))
       ->default_val(precision);
+}
+
+void add_max_megapixels_option(CLI::App& cmd, double& megapixels) {
+  cmd.add_option("--max-megapixels", megapixels,
+                 "Refuse images larger than this, from their header before decoding (default " +
+                     std::to_string(lowlight::kDefaultMaxPixels / 1000000) + ", at most " +
+                     std::to_string(lowlight::kMaxPixelLimit / 1000000) + ")")
+      ->check(CLI::Range(0.000001, static_cast<double>(lowlight::kMaxPixelLimit) / 1e6));
+}
+
+int64_t max_pixels(double megapixels) {
+  if (megapixels <= 0) return kDefaultMaxPixels;
+  return std::min<int64_t>(kMaxPixelLimit, std::max<int64_t>(1, std::llround(megapixels * 1e6)));
 }
 
 std::string resolve_weights(const std::string& weights, const std::string& model) {

@@ -11,8 +11,8 @@ fi
 
 . /etc/os-release
 case "${ID:-}:${VERSION_ID:-}" in
-  debian:12) gimp_dev=libgimp2.0-dev ;;
-  debian:13) gimp_dev=libgimp-3.0-dev ;;
+  debian:12) gimp_dev=libgimp2.0-dev; clang_rt=libclang-rt-14-dev ;;
+  debian:13) gimp_dev=libgimp-3.0-dev; clang_rt=libclang-rt-19-dev ;;
   *)
     echo "install-deps: unsupported system '${PRETTY_NAME:-unknown}': Lowlight supports Debian 12 and Debian 13" >&2
     exit 1 ;;
@@ -21,10 +21,15 @@ esac
 packages=(
   # build
   cmake ninja-build g++ pkg-config ccache
-  libtorch-dev libopencv-dev nlohmann-json3-dev libcli11-dev
+  libtorch-dev libopencv-dev libpng-dev nlohmann-json3-dev libcli11-dev
+  libgloo-dev  # headers of LibTorch's Gloo process group: data-parallel lowlight-train (core/src/distributed.cpp)
   "$gimp_dev" gimp
   # tests and reference checks
   libgtest-dev python3-torch python3-numpy python3-pil
+  # sanitizer build and fuzzers (packaging/ci-sanitize.sh): clang with its sanitizer and libFuzzer runtimes
+  clang "$clang_rt"
+  # the .deb package (cpack): man pages, Depends from dpkg-shlibdeps (which CPack finds ELF files with `file`)
+  help2man dpkg-dev file
   # screenshots of the plug-in dialog
   xvfb xauth x11-utils xdotool imagemagick
 )

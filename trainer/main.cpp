@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "lowlight/device.h"
+#include "lowlight/distributed.h"
 #include "lowlight/error.h"
 #include "lowlight/train.h"
 #include "lowlight/weights.h"
@@ -148,6 +149,51 @@ void add_options(Overrides& f) {
   f.flag("--nchw", "plain NCHW memory format on CPU (default: channels-last)", [](O& o) { o.channels_last = false; });
 }
 
+// Data-parallel launch flags; each defaults to the launcher's environment (distributed.h).
+struct DistFlags {
+  int rank = -1, world_size = -1, local_rank = -1, master_port = -1;
+  std::string master_addr, backend = "auto";
+  double timeout = 1800;
+  bool allow_world_size_change = false;
+
+  void add(CLI::App& app) {
+    auto* g = app.add_option_group("data parallel",
+                                   "several processes, one per rank (default: RANK, WORLD_SIZE, LOCAL_RANK, "
+                                   "MASTER_ADDR, MASTER_PORT or Slurm's SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID)");
+    g->add_option("--rank", rank, "this process's rank, 0..world size - 1");
+    g->add_option("--world-size", world_size, "processes in the run [1]");
+    g->add_option("--local-rank", local_rank, "this process's index on its machine (its CUDA device) [0]");
+    g->add_option("--master-addr", master_addr, "rank 0's host name or address [127.0.0.1]");
+    g->add_option("--master-port", master_port, "rank 0's rendezvous port [29500]");
+    g->add_option("--dist-backend", backend, "auto (NCCL on CUDA, else Gloo), gloo or nccl [auto]");
+    g->add_option("--dist-timeout", timeout, "seconds to wait for a missing or silent rank [1800]");
+    g->add_flag("--allow-world-size-change", allow_world_size_change,
+                "resume with another number of processes (changes the global batch)");
+  }
+
+  lowlight::DistributedOptions resolve() const {
+    lowlight::DistributedOptions o = lowlight::distributed_options_from_environment();
+    if (rank >= 0) o.rank = rank;
+    if (world_size >= 0) o.world_size = world_size;
+    if (local_rank >= 0) o.local_rank = local_rank;
+    if (master_port >= 0) o.master_port = master_port;
+    if (!master_addr.empty()) o.master_addr = master_addr;
+    o.backend = lowlight::parse_dist_backend(backend);
+    o.timeout_seconds = timeout;
+    o.allow_world_size_change = allow_world_size_change;
+    lowlight::validate(o);
+    return o;
+  }
+};
+
+// What CLI11's ExistingFile / ExistingDirectory checks said, for the paths only rank 0 reads (the other ranks
+// get the run's settings from it and may run where these files are not). Empty: fine.
+std::string missing_path(const std::string& flag, const std::string& path, bool directory) {
+  if (path.empty()) return "";
+  const std::string problem = directory ? CLI::ExistingDirectory(path) : CLI::ExistingFile(path);
+  return problem.empty() ? "" : flag + ": " + problem;
+}
+
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw lowlight::Error("cannot read config file " + path);
@@ -163,28 +209,42 @@ int main(int argc, char** argv) {
   lowlight::keep_freed_memory();
   CLI::App app{"lowlight-train: train MIRNet for low-light enhancement (outputs in a run folder)"};
   std::string config_path, out_dir, resume_dir, init_path;
-  app.add_option("--config", config_path, "JSON training config (flags override it)")->check(CLI::ExistingFile);
+  app.add_option("--config", config_path, "JSON training config (flags override it)");
   app.add_option("-o,--out", out_dir, "run folder for a new run");
   app.add_option("--init", init_path,
-                 "start from this weight file, e.g. to fine-tune on larger crops (its config is the default one)")
-      ->check(CLI::ExistingFile);
-  app.add_option("--resume", resume_dir, "continue the run in this folder from last.ckpt")->check(CLI::ExistingDirectory);
+                 "start from this weight file, e.g. to fine-tune on larger crops (its config is the default one)");
+  app.add_option("--resume", resume_dir, "continue the run in this folder from last.ckpt");
   Overrides overrides{app, {}, {}};
   add_options(overrides);
+  DistFlags dist_flags;
+  dist_flags.add(app);
+  lowlight::DistributedOptions dist;
   try {
     app.parse(argc, argv);
+    dist = dist_flags.resolve();
+    if (dist.rank == 0)
+      for (const std::string& problem : {missing_path("--config", config_path, false),
+                                         missing_path("--init", init_path, false),
+                                         missing_path("--resume", resume_dir, true)})
+        if (!problem.empty()) throw CLI::ValidationError(problem);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "lowlight-train: error: %s (see lowlight-train --help)\n", e.what());
     return 2;
+  } catch (const lowlight::Error& e) {
+    std::fprintf(stderr, "lowlight-train: error: %s (see lowlight-train --help)\n", e.what());
+    return 2;
   }
+  const bool lead = dist.rank == 0;
+  const std::string who = dist.world_size > 1 ? "rank " + std::to_string(dist.rank) + ": " : "";
 
   std::string command;
   for (int i = 0; i < argc; ++i) command += (i ? " " : "") + quote(argv[i]);
   const bool terminal = ::isatty(STDERR_FILENO);
   auto log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
-  auto progress = [terminal](const lowlight::TrainProgress& p) { return report(p, terminal); };
+  // Rank 0 reports; the others only watch for the stop signals.
+  auto progress = [terminal, lead](const lowlight::TrainProgress& p) { return lead ? report(p, terminal) : g_stop == 0; };
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   try {
@@ -196,31 +256,33 @@ int main(int argc, char** argv) {
                               (extra.empty() ? std::string() : " (given: " + extra.front() + ")"));
       lowlight::TrainOptions probe;
       overrides.apply(probe);
-      result = lowlight::resume(resume_dir, app.get_option("--epochs")->count() ? probe.epochs : 0, progress, log);
+      result = lowlight::resume(resume_dir, app.get_option("--epochs")->count() ? probe.epochs : 0, progress, log, dist);
       out_dir = resume_dir;
     } else {
       if (out_dir.empty()) throw lowlight::Error("give a run folder with --out (or --resume RUN)");
       lowlight::TrainOptions options = lowlight::default_train_options();
-      if (!init_path.empty()) {
+      if (!init_path.empty() && lead) {  // the other ranks take rank 0's settings
         options.model = lowlight::read_weights_info(init_path).config;
         options.init_weights = init_path;
       }
-      if (!config_path.empty()) options = lowlight::train_options_from_json(read_text(config_path), options);
+      if (!config_path.empty() && lead) options = lowlight::train_options_from_json(read_text(config_path), options);
       overrides.apply(options);
       options.run_dir = out_dir;
       options.command_line = command;
-      result = lowlight::train(options, progress, log);
+      result = lowlight::train(options, progress, log, dist);
     }
     if (!result.finished) {
+      if (!lead) return g_stop == SIGTERM ? 143 : 130;
       std::fprintf(stderr, "\nstopped after step %lld; continue with: lowlight-train --resume %s\n",
                    static_cast<long long>(result.global_step), quote(out_dir).c_str());
       return g_stop == SIGTERM ? 143 : 130;  // the shell's codes for the two signals
     }
+    if (!lead) return 0;
     std::fprintf(stderr, "done: best validation PSNR %.3f dB at epoch %d; weights in %s/best.safetensors\n",
                  result.best_val_psnr, result.best_epoch, out_dir.c_str());
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%slowlight-train: error: %s\n", terminal ? "\n" : "", e.what());
+    std::fprintf(stderr, "%slowlight-train: error: %s%s\n", terminal && lead ? "\n" : "", who.c_str(), e.what());
     return 1;
   }
 }

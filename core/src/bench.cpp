@@ -152,6 +152,17 @@ InferenceResult bench_inference(const Context& ctx, const Enhancer& enhancer, be
   if (cuda) r.gpu_peak_mib = bench::gpu_peak_mib();
 
   r.cpp = make_timing(cpp_times);
+  if (r.tiles > 1) {
+    std::vector<double> context_times;
+    for (int i = 0; i < s.repeats; ++i) {
+      ctx.say(what + ": context pass " + std::to_string(i + 1) + "/" + std::to_string(s.repeats));
+      const auto start = Clock::now();
+      (void)enhancer.context(input.view());
+      context_times.push_back(seconds_since(start));
+    }
+    r.context = make_timing(context_times);
+    r.context_share = r.context.median / r.cpp.median;
+  }
   r.mp_per_s = r.megapixels / r.cpp.median;
   r.gflops = 2.0 * macs_per_megapixel(r.config) * r.megapixels / r.cpp.median / 1e9;
   r.peak_fraction = cuda || ctx.report.peak.gflops <= 0 ? 0.0 : r.gflops / ctx.report.peak.gflops;

@@ -15,14 +15,16 @@
 
 #include "bench_internal.h"
 #include "lowlight/error.h"
+#include "lowlight/models.h"
 
 extern char** environ;
 
 namespace lowlight::bench {
 
 std::string default_python_script() {
-  // The weights folder's sibling: the script lives in the source tree and is not installed.
-  return (std::filesystem::path(LOWLIGHT_SOURCE_WEIGHTS_DIR).parent_path() / "bench" / "infer_torch.py").string();
+  // The script lives in the source tree and is not installed: an installed binary looks in the current folder.
+  const std::string source = source_tree_dir();
+  return (std::filesystem::path(source.empty() ? "." : source) / "bench" / "infer_torch.py").string();
 }
 
 PythonSide::PythonSide(const std::string& python, const std::string& script, const std::string& weights,

@@ -51,6 +51,8 @@ std::string bench_json(const BenchReport& r) {
                 {"gflops", i.gflops}, {"peak_fraction", i.peak_fraction}, {"rss_before_mib", i.rss_before_mib},
                 {"rss_peak_mib", i.rss_peak_mib}, {"rss_above_before_mib", i.rss_peak_mib - i.rss_before_mib},
                 {"gpu_peak_mib", i.gpu_peak_mib >= 0 ? json(i.gpu_peak_mib) : json(nullptr)}};
+    if (!i.context.samples.empty())
+      row["context_pass"] = {{"seconds", timing_json(i.context)}, {"share_of_enhance", i.context_share}};
     if (i.python)
       row["python"] = {{"seconds", timing_json(i.py)}, {"rss_peak_mib", i.py_rss_peak_mib},
                        {"ratio_cpp_over_python", i.ratio}, {"speedup", i.speedup},
@@ -98,6 +100,11 @@ std::string bench_table(const BenchReport& r) {
       if (i.gpu_peak_mib >= 0) out << format("  GPU peak %.0f MiB", i.gpu_peak_mib);
       out << "\n";
     }
+    for (const InferenceResult& i : r.inference)
+      if (!i.context.samples.empty())
+        out << model_label(i.config) << " " << i.size.width << "x" << i.size.height << ": context pass "
+            << format("%.3f / %.3f", i.context.median, i.context.min) << " s (med/min), "
+            << format("%.1f", 100.0 * i.context_share) << " % of the enhance time (included in it)\n";
   }
   if (!r.training.empty()) {
     out << "\ntraining steps (forward + backward + Adam)\n";

@@ -1,13 +1,14 @@
-// Training-step speed: forward, Charbonnier loss, backward and an Adam update on a random batch, set up as
-// lowlight-train sets up its model (channels-last parameters and data on CPU, Adam epsilon 1e-7), timed
-// interleaved with the same step in Python eager.
+// Training-step speed: the trainer's own step (detail::train_step: forward, objective, backward, Adam, with
+// lowlight-train's default loss and optimizer) on a random batch, the model set up as lowlight-train sets it
+// up (channels-last parameters and data on CPU), timed interleaved with the same step in Python eager.
 #include <chrono>
 
-#include "autocast.h"
 #include "bench_internal.h"
 #include "lowlight/bench.h"
 #include "lowlight/model.h"
+#include "lowlight/train.h"
 #include "lowlight/weights.h"
+#include "train_internal.h"
 
 namespace lowlight {
 
@@ -26,7 +27,8 @@ TrainBenchResult bench_train_step(const std::string& weights, const BenchSetting
   model->to(where);
   set_weight_format(*model, format);
   model->train();
-  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-4).eps(1e-7));
+  const TrainOptions options = default_train_options();
+  const auto optimizer = detail::make_optimizer(*model, options.lr);
   torch::manual_seed(1);
   const torch::Tensor low = torch::rand({s.train_batch, 3, s.train_crop, s.train_crop}).to(where).contiguous(format);
   const torch::Tensor high = (low * 2).clamp(0, 1).contiguous(format);
@@ -34,12 +36,7 @@ TrainBenchResult bench_train_step(const std::string& weights, const BenchSetting
 
   auto step = [&] {
     const auto start = std::chrono::steady_clock::now();
-    const torch::Tensor d = forward_fp32(*model, low, autocast) - high;
-    const torch::Tensor loss = torch::sqrt(d * d + 1e-6).mean();
-    optimizer.zero_grad();
-    loss.backward();
-    optimizer.step();
-    loss.item<float>();  // waits for the device
+    detail::train_step(*model, *optimizer, options, low, high, autocast);  // reads the loss: waits for the device
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   const std::string what = "training step, batch " + std::to_string(s.train_batch) + " x " +

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -35,6 +36,8 @@ namespace {
 constexpr double kActivationsPerChannel = 16.0;
 constexpr double kActivationsFixed = 64.0;
 constexpr int kMinAutoTile = 128;
+// The smallest tile accepted: below it a tile is mostly overlap (--tile 1 on 12 MP would be 12 million tiles).
+constexpr int kMinTile = 32;
 constexpr int kMaxAutoTile = 4096;
 // Default overlap as a fraction of the tile: the drift test (tests/core/engine_test.cpp) measures the
 // agreement with whole-image output this gives.
@@ -70,6 +73,21 @@ double memory_budget(DeviceKind device) {
   return std::clamp(available / 4.0, 256.0 * MiB, 1024.0 * MiB);
 }
 
+// An explicit tile may take more than the automatic choice's budget, but not more than the memory there is:
+// --tile 100000 on a 12-megapixel photo asked for 12 GB. (CUDA: no free-memory query; its allocator reports.)
+void check_tile_memory(int width, int height, double bytes_per_pixel, DeviceKind device) {
+  const double available = device == DeviceKind::CPU ? available_memory() : 0.0;
+  const double need = static_cast<double>(width) * height * bytes_per_pixel;
+  if (available <= 0 || need <= 0.75 * available) return;
+  const int fits = static_cast<int>(std::sqrt(0.75 * available / bytes_per_pixel));
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "a %dx%d tile needs about %.1f GB for the model's activations, more than the %.1f GB of memory "
+                "available; use a tile of at most %d (or 0 to choose one)",
+                width, height, need / 1e9, available / 1e9, fits);
+  throw Error(text);
+}
+
 // The context pass (docs/context.md): a copy of the image of at most this many pixels, and at most this much
 // activation memory, so that it costs a few percent of a 12-megapixel run. LoL's 600x400 images fit whole.
 constexpr double kContextPixels = 512.0 * 1024.0;
@@ -81,6 +99,9 @@ void validate_settings(const EnhanceSettings& s) {
   if (!(s.strength >= 0.0f && s.strength <= 1.0f))
     throw Error("strength must be in [0, 1], got " + std::to_string(s.strength));
   if (s.tile < 0) throw Error("tile size must be >= 0 (0 chooses it), got " + std::to_string(s.tile));
+  if (s.tile > 0 && s.tile < kMinTile)
+    throw Error("tile size " + std::to_string(s.tile) + " is below the minimum of " + std::to_string(kMinTile) +
+                " pixels (0 chooses it)");
   if (s.overlap < 0) throw Error("tile overlap must be >= 0 (0 chooses it), got " + std::to_string(s.overlap));
   if (s.threads < 0) throw Error("thread count must be >= 0 (0: the physical cores), got " + std::to_string(s.threads));
 }
@@ -261,6 +282,8 @@ TilePlan Enhancer::State::plan(int width, int height) const {
   TilePlan plan;
   if (s.settings.tile > 0) {
     plan.tile = std::max(m, s.settings.tile / m * m);  // off-grid tiles would be padded inside the model
+    auto side = [&](int length) { return std::min(plan.tile, (length + m - 1) / m * m); };
+    check_tile_memory(side(width), side(height), activation_bytes_per_pixel(s.info.config, s.dtype), s.device);
   } else {
     const double bytes_per_pixel = activation_bytes_per_pixel(s.info.config, s.dtype);
     const double budget = memory_budget(s.device);

@@ -1,5 +1,10 @@
 // Image bytes to pixels and back through OpenCV (builds without OpenCV use no_opencv.cpp instead).
+#include <png.h>
+
 #include <algorithm>
+#include <cctype>
+#include <csetjmp>
+#include <cstring>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -10,6 +15,13 @@
 
 namespace lowlight::codec {
 namespace {
+
+// OpenCV's messages span lines (source file, assertion, function); errors here are one line.
+std::string first_line(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+  return line;
+}
 
 std::string depth_name(int depth) {
   switch (depth) {
@@ -89,6 +101,51 @@ cv::Mat to_encoder_layout(const cv::Mat& src, Format format) {
   return out;
 }
 
+// libpng's error callback: the message is kept for the exception thrown once control is back in C++.
+struct PngSink {
+  std::vector<uint8_t> bytes;
+  std::string error;
+};
+
+extern "C" void png_append(png_structp png, png_bytep data, png_size_t size) {
+  auto* sink = static_cast<PngSink*>(png_get_io_ptr(png));
+  sink->bytes.insert(sink->bytes.end(), data, data + size);
+}
+extern "C" void png_fail(png_structp png, png_const_charp message) {
+  static_cast<PngSink*>(png_get_error_ptr(png))->error = message;
+  png_longjmp(png, 1);
+}
+extern "C" void png_quiet(png_structp, png_const_charp) {}
+
+// OpenCV's PNG encoder writes gray, RGB and RGBA only; gray+alpha (8 or 16-bit, two channels) goes through
+// libpng itself, so that a gray+alpha image stays one.
+std::vector<uint8_t> encode_png_gray_alpha(const cv::Mat& ga, const std::string& path) {
+  PngSink sink;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, png_fail, png_quiet);
+  png_infop info = png ? png_create_info_struct(png) : nullptr;
+  if (!info) {
+    png_destroy_write_struct(&png, nullptr);
+    throw Error(path + ": encoding failed: out of memory");
+  }
+  if (setjmp(png_jmpbuf(png))) {  // no C++ object is made or destroyed between here and the longjmp
+    png_destroy_write_struct(&png, &info);
+    throw Error(path + ": encoding failed: libpng: " + sink.error);
+  }
+  png_set_write_fn(png, &sink, png_append, nullptr);
+  const int depth = ga.depth() == CV_16U ? 16 : 8;
+  png_set_IHDR(png, info, ga.cols, ga.rows, depth, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_compression_level(png, 3);
+  png_write_info(png, info);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (depth == 16) png_set_swap(png);  // PNG stores 16-bit samples big-endian
+#endif
+  for (int y = 0; y < ga.rows; ++y) png_write_row(png, const_cast<png_bytep>(ga.ptr(y)));
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  return std::move(sink.bytes);
+}
+
 }  // namespace
 
 std::vector<uint8_t> encode(const ImageView& image, const std::string& path) {
@@ -105,13 +162,15 @@ std::vector<uint8_t> encode(const ImageView& image, const std::string& path) {
   }
   std::vector<uint8_t> buffer;
   try {
+    if (format == Format::Png && image.channels == 2)
+      return encode_png_gray_alpha(to_storage_depth(as_mat(image), true), path);
     const cv::Mat mat = to_encoder_layout(to_storage_depth(as_mat(image), allow16), format);
     if (!cv::imencode(ext, mat, buffer, params) || buffer.empty()) {
       throw Error(path + ": OpenCV could not encode a " + std::to_string(image.width) + "x" +
                   std::to_string(image.height) + " " + sample_type_name(image.type) + " image as " + ext);
     }
   } catch (const cv::Exception& e) {
-    throw Error(path + ": encoding failed: " + e.what());
+    throw Error(path + ": encoding failed: " + first_line(e.what()));
   }
   return buffer;
 }
@@ -123,11 +182,12 @@ Image from_decoded(const cv::Mat& decoded, const std::string& path) {
   cv::Mat rgb;
   switch (decoded.channels()) {
     case 1: rgb = decoded; break;
+    case 2: rgb = decoded; break;  // gray + alpha
     case 3: cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB); break;
     case 4: cv::cvtColor(decoded, rgb, cv::COLOR_BGRA2RGBA); break;
     default:
       throw Error(path + ": unsupported channel count " + std::to_string(decoded.channels()) +
-                  " (expected 1, 3 or 4)");
+                  " (expected 1 to 4)");
   }
   Image image(rgb.cols, rgb.rows, rgb.channels(), type);
   const size_t row = static_cast<size_t>(image.width) * image.channels * sample_size(type);
@@ -135,26 +195,16 @@ Image from_decoded(const cv::Mat& decoded, const std::string& path) {
   return image;
 }
 
-// libpng reports a truncated file on stderr before OpenCV gives up; naming the problem first keeps the
-// error to one line (and says what is wrong). Every PNG ends with an IEND chunk.
-void check_png_complete(const std::vector<uint8_t>& data, const std::string& path) {
-  static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  static const uint8_t iend[4] = {'I', 'E', 'N', 'D'};
-  if (data.size() < 8 || !std::equal(signature, signature + 8, data.begin())) return;
-  if (std::search(data.begin() + 8, data.end(), iend, iend + 4) == data.end())
-    throw Error(path + ": truncated PNG file (" + std::to_string(data.size()) + " bytes, no IEND chunk)");
-}
-
 }  // namespace
 
-Image decode(const std::vector<uint8_t>& data, const std::string& path) {
-  check_png_complete(data, path);
+Image decode(const uint8_t* data, size_t size, const std::string& path) {
+  // read_image has checked the header (image_header.cpp): a known format, complete, within the pixel limit.
   cv::Mat decoded;
   try {
-    const cv::Mat encoded(1, static_cast<int>(data.size()), CV_8U, const_cast<uint8_t*>(data.data()));
+    const cv::Mat encoded(1, static_cast<int>(size), CV_8U, const_cast<uint8_t*>(data));
     decoded = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
-    throw Error(path + ": cannot decode image: " + e.what());
+    throw Error(path + ": cannot decode image: " + first_line(e.what()));
   }
   if (decoded.empty()) {
     throw Error(path + ": not an image OpenCV can decode (unknown format or corrupt data)");

@@ -16,6 +16,6 @@ Format format_for(const std::string& path);
 
 // `image` is a checked view; the format comes from `path`, which only names the file in errors otherwise.
 std::vector<uint8_t> encode(const ImageView& image, const std::string& path);
-Image decode(const std::vector<uint8_t>& data, const std::string& path);
+Image decode(const uint8_t* data, size_t size, const std::string& path);
 
 }  // namespace lowlight::codec

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -68,12 +69,27 @@ Isa best_isa() {
   return Isa::Generic;
 }
 
-std::atomic<int> g_isa{-1};  // -1: the best this CPU supports
+std::atomic<int> g_isa{-1};  // -1: the default (LOWLIGHT_CPU_KERNELS, else the best this CPU supports)
+
+// LOWLIGHT_CPU_KERNELS=avx2 (or generic) runs the kernels as on a CPU without AVX-512, for benchmarks of
+// that class of machine together with oneDNN's DNNL_MAX_CPU_ISA=AVX2. A name this CPU cannot run is an
+// error on first use rather than a silent fall-back, so a benchmark never reports the wrong class.
+Isa default_isa() {
+  const Isa best = best_isa();
+  const char* env = std::getenv("LOWLIGHT_CPU_KERNELS");
+  if (!env || !*env) return best;
+  for (int i = 0; i <= int(best); ++i)
+    if (std::string(env) == kIsaNames[i]) return Isa(i);
+  std::string available;
+  for (int i = 0; i <= int(best); ++i) available += std::string(i ? ", " : "") + kIsaNames[i];
+  throw Error(std::string("LOWLIGHT_CPU_KERNELS='") + env + "' is not an instruction set of this CPU (" + available +
+              ")");
+}
 
 Isa isa() {
-  static const Isa best = best_isa();
+  static const Isa fallback = default_isa();
   const int chosen = g_isa.load(std::memory_order_relaxed);
-  return chosen < 0 ? best : Isa(chosen);
+  return chosen < 0 ? fallback : Isa(chosen);
 }
 
 // Calls f with the Ops of the instruction set in use and a null pointer of the element's storage type

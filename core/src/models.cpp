@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <system_error>
 
@@ -13,14 +15,10 @@ namespace fs = std::filesystem;
 namespace lowlight {
 namespace {
 
-// The source tree's weights/ folder: from the build system when it says, else from this file's path.
-std::string source_weights_dir() {
-#ifdef LOWLIGHT_SOURCE_WEIGHTS_DIR
-  return LOWLIGHT_SOURCE_WEIGHTS_DIR;
-#else
-  return (fs::path(__FILE__).parent_path().parent_path().parent_path() / "weights").string();
-#endif
-}
+// The build tree's CMakeCache.txt names the source tree; a binary looks for it this many folders up
+// (cli/lowlight, tests/core/x, gimp-plugin/gimp3/lowlight-enhance).
+constexpr int kBuildTreeDepth = 3;
+constexpr const char* kSourceDirEntry = "lowlight_SOURCE_DIR:STATIC=";
 
 constexpr const char* kExtension = ".safetensors";
 
@@ -54,6 +52,20 @@ std::string executable_dir() {
   return ec ? std::string() : exe.parent_path().string();
 }
 
+std::string source_tree_dir() {
+  const std::string exe = executable_dir();
+  if (exe.empty()) return {};
+  fs::path dir(exe);
+  for (int up = 0; up <= kBuildTreeDepth; ++up, dir = dir.parent_path()) {
+    std::ifstream cache(dir / "CMakeCache.txt");
+    if (!cache) continue;
+    for (std::string line; std::getline(cache, line);)
+      if (line.rfind(kSourceDirEntry, 0) == 0) return line.substr(std::strlen(kSourceDirEntry));
+    return {};  // a CMake build tree of another project
+  }
+  return {};
+}
+
 std::vector<std::string> model_path_from_env() {
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("LOWLIGHT_MODEL_PATH")) {
@@ -71,12 +83,11 @@ std::vector<std::string> model_path_from_env() {
 std::vector<std::string> model_search_path() {
   std::vector<std::string> dirs = model_path_from_env();
   const std::string exe = executable_dir();
-  if (!exe.empty()) {
+  if (!exe.empty())
     dirs.push_back((fs::path(exe) / ".." / "share" / "lowlight" / "weights").lexically_normal().string());
-    dirs.push_back((fs::path(exe) / ".." / ".." / "weights").lexically_normal().string());
-  }
-  dirs.push_back(fs::path(source_weights_dir()).lexically_normal().string());
-  // A build tree inside the source tree makes two entries the same folder; list each once.
+  const std::string source = source_tree_dir();
+  if (!source.empty()) dirs.push_back((fs::path(source) / "weights").lexically_normal().string());
+  // $LOWLIGHT_MODEL_PATH may name a folder that follows anyway; list each once.
   std::vector<std::string> unique;
   for (const std::string& dir : dirs)
     if (std::find(unique.begin(), unique.end(), dir) == unique.end()) unique.push_back(dir);

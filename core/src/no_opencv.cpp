@@ -15,7 +15,7 @@ namespace {
 }  // namespace
 
 std::vector<uint8_t> codec::encode(const ImageView&, const std::string& path) { unavailable(path, "encode an image"); }
-Image codec::decode(const std::vector<uint8_t>&, const std::string& path) { unavailable(path, "decode an image"); }
+Image codec::decode(const uint8_t*, size_t, const std::string& path) { unavailable(path, "decode an image"); }
 
 void detail::write_curves(const std::string& path, const std::vector<EpochMetrics>&) { unavailable(path, "draw curves"); }
 void detail::write_samples(const std::string& path, const std::vector<std::vector<torch::Tensor>>&) {

@@ -124,6 +124,11 @@ void validate_view(const ImageView& image, const char* what) {
   if (image.stride() < row)
     throw Error(name + " image row stride " + std::to_string(image.stride()) + " is smaller than a row (" +
                 std::to_string(row) + " bytes)");
+  // Samples are read as uint16_t / float: a misaligned buffer or stride would be undefined behaviour.
+  const size_t sample = sample_size(image.type);
+  if (reinterpret_cast<uintptr_t>(image.data) % sample != 0 || image.stride() % sample != 0)
+    throw Error(name + " image data or row stride (" + std::to_string(image.stride()) +
+                ") is not aligned to its " + std::to_string(sample) + "-byte samples");
 }
 
 void read_rgb(const ImageView& in, int y, int x0, int count, float* rgb) {

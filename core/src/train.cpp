@@ -1,6 +1,9 @@
 // The training loop: steps with a prefetching loader thread, per-epoch validation, schedule, outputs,
 // checkpoints. Every batch is a pure function of (seed, epoch, step), so a run stopped anywhere and
-// resumed from last.ckpt sees the same batches and updates as one that never stopped.
+// resumed from last.ckpt sees the same batches and updates as one that never stopped. Data-parallel runs
+// (world_size > 1, distributed.h) add the rank to that function and rank 0 alone validates and writes.
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -10,6 +13,7 @@
 #include <sstream>
 
 #include "autocast.h"
+#include "distributed.h"
 #include "lowlight/error.h"
 #include "lowlight/metrics.h"
 #include "lowlight/weights.h"
@@ -33,6 +37,12 @@ struct Run {
   Datasets data;
   std::vector<Batch> val;
   LoopState state;
+  DistributedOptions dist;
+  std::unique_ptr<Communicator> comm;           // world_size > 1
+  std::unique_ptr<GradientAverager> gradients;  // with comm; declared after it, so destroyed first
+  bool lead() const { return !comm || comm->rank() == 0; }
+  int rank() const { return comm ? comm->rank() : 0; }
+  int world() const { return comm ? comm->world_size() : 1; }
 };
 
 struct ValResult {
@@ -137,28 +147,28 @@ void update_plateau(Run& run, double val_psnr) {
 }
 
 void checkpoint(Run& run, double base_seconds, Clock::time_point start) {
+  if (!run.lead()) return;
   run.state.seconds = base_seconds + std::chrono::duration<double>(Clock::now() - start).count();
   save_checkpoint((run.dir / "last.ckpt").string(), *run.model, *run.optimizer, run.state);
 }
 
-// One optimisation step; returns the loss and the batch's training PSNR.
-std::pair<double, double> train_step(Run& run, const Batch& batch) {
+std::string step_name(const Run& run) {
+  return "step " + std::to_string(run.state.global_step + 1) + " (epoch " +
+         std::to_string(run.state.epochs_done + 1) + ")";
+}
+
+// One optimisation step of the run; returns the loss and the batch's training PSNR.
+std::pair<double, double> run_step(Run& run, const Batch& batch) {
   const torch::Tensor x = batch.low.to(run.device), y = batch.high.to(run.device);
-  const torch::Tensor out = forward_fp32(*run.model, x, run.autocast);
-  const torch::Tensor loss = objective(run.options, out, y);
-  const double value = loss.item<double>();
-  if (!std::isfinite(value)) {
+  const StepResult r =
+      train_step(*run.model, *run.optimizer, run.options, x, y, run.autocast, run.gradients.get(), step_name(run));
+  if (!r.stepped) {
     const fs::path ckpt = run.dir / "last.ckpt";
-    throw Error("training loss is " + std::string(std::isnan(value) ? "NaN" : "infinite") + " at step " +
-                std::to_string(run.state.global_step + 1) + " (epoch " + std::to_string(run.state.epochs_done + 1) +
-                "); stopped, " +
+    throw Error("training loss is " + std::string(std::isnan(r.loss) ? "NaN" : "infinite") + " at " + step_name(run) +
+                "; stopped, " +
                 (fs::exists(ckpt) ? ckpt.string() + " keeps the last good state" : "no checkpoint written yet"));
   }
-  run.optimizer->zero_grad();
-  loss.backward();
-  run.optimizer->step();
-  const double train_psnr = psnr(out.detach().clamp(0, 1), y).mean().item<double>();
-  return {value, train_psnr};
+  return {r.loss, r.psnr};
 }
 
 EpochMetrics finish_epoch(Run& run, int epoch, double lr, double seconds) {
@@ -199,6 +209,37 @@ EpochMetrics finish_epoch(Run& run, int epoch, double lr, double seconds) {
   return m;
 }
 
+// The end of an epoch on every rank: rank 0 validates and writes; the others keep their counters and take
+// rank 0's learning rate, which the plateau schedule derives from the validation.
+EpochMetrics end_epoch(Run& run, int epoch, double lr, double seconds) {
+  if (!run.comm) return finish_epoch(run, epoch, lr, seconds);
+  EpochMetrics m;
+  LoopState& s = run.state;
+  if (run.lead()) {
+    m = finish_epoch(run, epoch, lr, seconds);
+  } else {
+    s.epochs_done = epoch;
+    s.step_in_epoch = 0;
+    s.epoch_loss_sum = s.epoch_psnr_sum = 0;
+  }
+  torch::Tensor rate = torch::tensor({s.lr}, torch::kDouble);
+  run.comm->broadcast(rate, "waiting for rank 0's validation of epoch " + std::to_string(epoch));
+  s.lr = rate.item<double>();
+  return m;
+}
+
+// Whether to go on after a callback: every rank stops at the same step when any of them is asked to.
+bool keep_going(Run& run, const TrainCallback& callback, const TrainProgress& p) {
+  const bool go = !callback || callback(p);
+  if (!run.comm) return go;
+  return !run.comm->any(!go, "agreeing to go on after step " + std::to_string(p.global_step));
+}
+
+// The ranks end together, after rank 0 has written its last output: a rank exits 0 only if rank 0 did.
+void end_together(Run& run) {
+  if (run.comm) run.comm->any(false, "finishing (rank 0 writes the last outputs)");
+}
+
 TrainResult result_of(const Run& run, bool finished) {
   TrainResult r;
   r.finished = finished;
@@ -221,7 +262,7 @@ TrainResult run_loop(Run& run, const TrainCallback& callback) {
     const std::vector<int> order = epoch_order(pairs, o.seed, epoch, o.data.shuffle);
     auto load = [&run, &order, epoch](int step) {
       return std::async(std::launch::async, [&run, &order, epoch, step] {
-        return make_train_batch(run.data.train, order, run.options, epoch, step);
+        return make_rank_batch(run.data.train, order, run.options, epoch, step, run.rank(), run.world());
       });
     };
     const double epoch_lr = scheduled_lr(run);
@@ -233,7 +274,7 @@ TrainResult run_loop(Run& run, const TrainCallback& callback) {
       if (step + 1 < o.steps_per_epoch) next = load(step + 1);  // the loader works while we compute
       const double lr = scheduled_lr(run);
       set_lr(*run.optimizer, lr);
-      const auto [loss, train_psnr] = train_step(run, batch);
+      const auto [loss, train_psnr] = run_step(run, batch);
       LoopState& s = run.state;
       s.step_in_epoch = step + 1;
       s.global_step += 1;
@@ -250,9 +291,10 @@ TrainResult run_loop(Run& run, const TrainCallback& callback) {
       p.steps_per_second = (s.global_step - first_step) / std::max(elapsed, 1e-9);
       p.eta_seconds = (total_steps - s.global_step) / std::max(p.steps_per_second, 1e-9);
       p.lr = lr;
-      if (callback && !callback(p)) {
+      if (!keep_going(run, callback, p)) {
         if (next.valid()) next.wait();
         checkpoint(run, base_seconds, start);
+        end_together(run);
         return result_of(run, false);
       }
     }
@@ -265,12 +307,16 @@ TrainResult run_loop(Run& run, const TrainCallback& callback) {
     p.step = p.steps_per_epoch = o.steps_per_epoch;
     p.global_step = run.state.global_step;
     p.epoch_done = true;
-    p.metrics = finish_epoch(run, epoch, o.schedule == Schedule::Cosine ? scheduled_lr(run) : epoch_lr, seconds);
+    p.metrics = end_epoch(run, epoch, o.schedule == Schedule::Cosine ? scheduled_lr(run) : epoch_lr, seconds);
     p.lr = p.metrics.lr;
     p.running_loss = p.metrics.train_loss;
     checkpoint(run, base_seconds, start);
-    if (callback && !callback(p)) return result_of(run, epoch == o.epochs);
+    if (!keep_going(run, callback, p)) {
+      end_together(run);
+      return result_of(run, epoch == o.epochs);
+    }
   }
+  end_together(run);
   return result_of(run, true);
 }
 
@@ -286,27 +332,86 @@ void init_from_weights(MIRNetImpl& model, const TrainOptions& o) {
   for (const auto& p : source->named_parameters()) target[p.key()].copy_(p.value());
 }
 
+// ---- data parallelism: joining, and what rank 0 decides for all ----
+
+// Joins the other ranks when the launch has several (a no-op for one process).
+void join(Run& run) {
+  validate(run.dist);
+  if (run.dist.world_size > 1) run.comm = Communicator::connect(run.dist);
+}
+
+// Runs `work` on rank 0 and sends its result, or its error, to every rank: all stop with rank 0's message
+// at once rather than waiting for it until the timeout. With one process: just `work`.
+std::string from_lead(Run& run, const std::string& what, const std::function<std::string()>& work) {
+  if (!run.comm) return work();
+  std::string message;
+  if (run.lead()) {
+    try {
+      message = "ok:" + work();
+    } catch (const std::exception& e) {
+      message = std::string("error:") + e.what();
+      run.comm->broadcast(message, what);
+      throw;
+    }
+  }
+  run.comm->broadcast(message, what);
+  if (message.rfind("error:", 0) == 0) throw Error("rank 0 stopped the run: " + message.substr(6));
+  return message.substr(3);
+}
+
+TrainOptions options_from_lead(const std::string& json, const std::string& run_dir) {
+  TrainOptions o = train_options_from_json(json, default_train_options());
+  o.run_dir = run_dir;  // not part of the JSON; unused off rank 0
+  return o;
+}
+
+// Every rank must load the same pairs (the data order is computed from their count, independently on each).
+void check_same_data(Run& run) {
+  torch::Tensor counts = torch::tensor({static_cast<int64_t>(run.data.train.size()),
+                                        static_cast<int64_t>(run.data.val.size())}, torch::kInt64);
+  const torch::Tensor mine = counts.clone();
+  run.comm->broadcast(counts, "comparing the data with rank 0's");
+  const bool differs = !torch::equal(counts, mine);
+  if (run.comm->any(differs, "comparing the data with rank 0's"))
+    throw Error(differs ? "rank " + std::to_string(run.rank()) + " found " + std::to_string(mine[0].item<int64_t>()) +
+                              " training and " + std::to_string(mine[1].item<int64_t>()) +
+                              " validation pairs, rank 0 " + std::to_string(counts[0].item<int64_t>()) + " and " +
+                              std::to_string(counts[1].item<int64_t>()) +
+                              ": every machine needs the same data at the same paths"
+                        : "another rank found other data than rank 0 (see its message)");
+}
+
 // Builds the model (seeded, or from init_weights for a new run), optimizer and validation batches; loads
-// the data. A resumed run takes its weights from the checkpoint instead.
+// the data. A resumed run takes its weights from the checkpoint instead. Every rank does this; rank 0's
+// weights are then sent to the others (a resumed run's come with the checkpoint).
 void prepare(Run& run, bool resuming, const LogFn& log) {
   const TrainOptions& o = run.options;
-  set_cpu_threads(o.threads);
+  // Processes sharing a machine share its cores (torchrun's LOCAL_WORLD_SIZE, Slurm's tasks per node).
+  int threads = o.threads;
+  if (threads == 0 && run.dist.local_world_size > 1)
+    threads = std::max(1, default_cpu_threads() / run.dist.local_world_size);
+  set_cpu_threads(threads);
   const DeviceKind kind = resolve_device(o.device);
-  run.device = kind == DeviceKind::CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  run.device = kind == DeviceKind::CUDA ? torch::Device(torch::kCUDA, run.comm ? run.dist.local_rank : 0)
+                                        : torch::Device(torch::kCPU);
   // auto: bf16 on CUDA (no loss scaling needed, unlike fp16) and on CPUs with native bf16.
   run.autocast = o.precision == Precision::BF16 ||
                  (o.precision == Precision::Auto && (kind == DeviceKind::CUDA || cpu_has_native_bf16()));
   run.data = load_datasets(o, log);
+  if (run.comm) check_same_data(run);
   run.val = make_val_batches(run.data.val, o);
   torch::manual_seed(o.seed);
   run.model = MIRNet(o.model);
-  if (!resuming && !o.init_weights.empty()) init_from_weights(*run.model, o);
+  if (!resuming && !o.init_weights.empty() && run.lead()) init_from_weights(*run.model, o);
   run.model->to(run.device);
   if (o.channels_last && kind == DeviceKind::CPU) set_weight_format(*run.model, torch::MemoryFormat::ChannelsLast);
   run.model->train();
-  run.optimizer = std::make_unique<torch::optim::Adam>(
-      run.model->parameters(), torch::optim::AdamOptions(o.lr).eps(1e-7));  // Keras' Adam epsilon
+  run.optimizer = make_optimizer(*run.model, o.lr);
   run.state.lr = o.lr;
+  if (run.comm) {
+    if (!resuming) broadcast_module(*run.comm, *run.model);
+    run.gradients = std::make_unique<GradientAverager>(*run.comm, run.model->parameters());
+  }
   if (log) {
     std::ostringstream s;
     s << "training pairs " << run.data.train.size() << ", validation pairs " << run.data.val.size() << ", "
@@ -314,6 +419,9 @@ void prepare(Run& run, bool resuming, const LogFn& log) {
       << (run.autocast ? ", bf16 mixed precision" : ", fp32")
       << (!resuming && !o.init_weights.empty() ? ", starting from " + o.init_weights : std::string());
     log(s.str());
+    if (run.comm)
+      log("data parallel: " + run.comm->describe() + "; global batch " + std::to_string(o.batch * run.world()) + " (" +
+          std::to_string(o.batch) + " per rank)");
   }
 }
 
@@ -321,24 +429,114 @@ void write_options(const fs::path& dir, const TrainOptions& options) {
   write_file_atomic((dir / "options.json").string(), nlohmann::json::parse(to_json(options)).dump(2) + "\n", Overwrite::Yes);
 }
 
-}  // namespace
-
-TrainResult train(const TrainOptions& options, const TrainCallback& callback, const LogFn& log) {
-  validate(options);
-  if (options.run_dir.empty()) throw Error("training: no run folder given");
-  const fs::path dir(options.run_dir);
+void check_new_run_folder(const fs::path& dir) {
   if (fs::exists(dir / "last.ckpt"))
     throw Error("run folder " + dir.string() + " already holds a run (last.ckpt); resume it or choose another folder");
   std::error_code ec;
   if (fs::is_directory(dir, ec) && !fs::is_empty(dir, ec))
     throw Error("run folder " + dir.string() + " is not empty and holds no run to resume; choose a new or empty folder");
+}
+
+// Reads rank 0's checkpoint from the bytes it sent (through a private temporary file: the checkpoint
+// reader takes a path).
+void load_sent_checkpoint(Run& run, const std::string& bytes) {
+  const fs::path tmp = fs::temp_directory_path() /
+                       ("lowlight-rank" + std::to_string(run.rank()) + "-" + std::to_string(::getpid()) + ".ckpt");
+  std::error_code ec;
+  try {
+    write_file_atomic(tmp.string(), bytes, Overwrite::Yes);
+    load_checkpoint(tmp.string(), *run.model, *run.optimizer, run.state);
+  } catch (...) {
+    fs::remove(tmp, ec);
+    throw;
+  }
+  fs::remove(tmp, ec);
+}
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  if (!in) throw Error("cannot read " + path.string());
+  return bytes.str();
+}
+
+}  // namespace
+
+namespace detail {
+
+Batch make_rank_batch(const std::vector<PairImage>& train, const std::vector<int>& order, const TrainOptions& options,
+                      int epoch, int step, int rank, int world) {
+  if (world == 1) return make_train_batch(train, order, options, epoch, step);
+  // make_train_batch reads order[step * batch + b]: give it just that window of this rank's slice.
+  const int n = options.batch;
+  std::vector<int> window(static_cast<size_t>(step + 1) * n, 0);
+  for (int b = 0; b < n; ++b) {
+    const int64_t global = (static_cast<int64_t>(step) * world + rank) * n + b;
+    window[static_cast<size_t>(step) * n + b] = order[static_cast<size_t>(global % static_cast<int64_t>(order.size()))];
+  }
+  TrainOptions mine = options;
+  if (rank > 0) mine.seed = mix_seed(options.seed, 0x52414e4bu /* "RANK" */, static_cast<uint64_t>(rank));
+  return make_train_batch(train, window, mine, epoch, step);
+}
+
+std::unique_ptr<torch::optim::Adam> make_optimizer(torch::nn::Module& model, double lr) {
+  return std::make_unique<torch::optim::Adam>(model.parameters(),
+                                              torch::optim::AdamOptions(lr).eps(1e-7));  // Keras' Adam epsilon
+}
+
+StepResult train_step(MIRNetImpl& model, torch::optim::Optimizer& optimizer, const TrainOptions& options,
+                      const torch::Tensor& low, const torch::Tensor& high, bool autocast, GradientAverager* ranks,
+                      const std::string& what) {
+  const torch::Tensor out = forward_fp32(model, low, autocast);
+  const torch::Tensor loss = objective(options, out, high);
+  const torch::Tensor batch_psnr = psnr(out.detach().clamp(0, 1), high).mean();
+  StepResult r;
+  if (ranks) {
+    torch::Tensor stats = torch::stack({loss.detach().to(torch::kDouble), batch_psnr.to(torch::kDouble)}).cpu();
+    ranks->communicator().average(stats, "sharing the loss of " + what);
+    r.loss = stats[0].item<double>();
+    r.psnr = stats[1].item<double>();
+  } else {
+    r.loss = loss.item<double>();
+    r.psnr = batch_psnr.item<double>();
+  }
+  if (!std::isfinite(r.loss)) return r;
+  optimizer.zero_grad();
+  if (ranks) ranks->begin("averaging the gradients of " + what);
+  loss.backward();
+  if (ranks) ranks->finish();
+  optimizer.step();
+  r.stepped = true;
+  return r;
+}
+
+}  // namespace detail
+
+TrainResult train(const TrainOptions& options, const TrainCallback& callback, const LogFn& log,
+                  const DistributedOptions& dist) {
   Run run;
-  run.options = options;
-  run.dir = dir;
-  prepare(run, /*resuming=*/false, log);
-  fs::create_directories(dir, ec);
-  if (ec) throw Error("cannot create run folder " + dir.string() + ": " + ec.message());
-  write_options(dir, options);
+  run.dist = dist;
+  join(run);
+  TrainOptions o = options;
+  o.world_size = run.world();
+  // Rank 0's settings are the run's: checked there, with its run folder, and sent to every rank.
+  const std::string text = from_lead(run, "receiving the run's settings from rank 0", [&] {
+    validate(o);
+    if (o.run_dir.empty()) throw Error("training: no run folder given");
+    check_new_run_folder(o.run_dir);
+    return run.comm ? to_json(o) : std::string();
+  });
+  if (!run.lead()) o = options_from_lead(text, options.run_dir);
+  run.options = o;
+  run.dir = o.run_dir;
+  prepare(run, /*resuming=*/false, run.lead() ? log : LogFn());
+  if (run.lead()) {
+    std::error_code ec;
+    fs::create_directories(run.dir, ec);
+    if (ec) throw Error("cannot create run folder " + run.dir.string() + ": " + ec.message());
+    write_options(run.dir, run.options);
+  }
   return run_loop(run, callback);
 }
 
@@ -353,21 +551,46 @@ TrainOptions load_run_options(const std::string& run_dir) {
   return options;
 }
 
-TrainResult resume(const std::string& run_dir, int epochs, const TrainCallback& callback, const LogFn& log) {
+TrainResult resume(const std::string& run_dir, int epochs, const TrainCallback& callback, const LogFn& log,
+                   const DistributedOptions& dist) {
   Run run;
-  run.options = load_run_options(run_dir);
-  if (epochs > 0) run.options.epochs = epochs;
-  validate(run.options);
+  run.dist = dist;
+  join(run);
+  TrainOptions o;
+  bool rewrite_options = epochs > 0;
+  const std::string text = from_lead(run, "receiving the run's settings from rank 0", [&] {
+    o = load_run_options(run_dir);
+    if (epochs > 0) o.epochs = epochs;
+    validate(o);
+    if (o.world_size != run.world()) {
+      if (!dist.allow_world_size_change)
+        throw Error(run_dir + " was trained by " + std::to_string(o.world_size) + " process(es), this launch has " +
+                    std::to_string(run.world()) + ": that would change the global batch from " +
+                    std::to_string(o.batch * o.world_size) + " to " + std::to_string(o.batch * run.world()) +
+                    " (and the data order); launch " + std::to_string(o.world_size) +
+                    ", or pass --allow-world-size-change to go on with " + std::to_string(run.world()));
+      o.world_size = run.world();
+      rewrite_options = true;
+    }
+    return run.comm ? to_json(o) : std::string();
+  });
+  if (!run.lead()) o = options_from_lead(text, run_dir);
+  run.options = o;
   run.dir = run_dir;
-  prepare(run, /*resuming=*/true, log);
-  load_checkpoint((run.dir / "last.ckpt").string(), *run.model, *run.optimizer, run.state);
-  if (epochs > 0 && epochs < run.state.epochs_done)
-    throw Error("--epochs " + std::to_string(epochs) + " is fewer than the " + std::to_string(run.state.epochs_done) +
-                " epochs " + run_dir + " has done; options.json is left as it is");
-  if (epochs > 0) write_options(run.dir, run.options);
-  if (log)
+  prepare(run, /*resuming=*/true, run.lead() ? log : LogFn());
+  const std::string checkpoint = from_lead(run, "receiving rank 0's checkpoint", [&] {
+    const fs::path path = run.dir / "last.ckpt";
+    load_checkpoint(path.string(), *run.model, *run.optimizer, run.state);
+    if (epochs > 0 && epochs < run.state.epochs_done)
+      throw Error("--epochs " + std::to_string(epochs) + " is fewer than the " + std::to_string(run.state.epochs_done) +
+                  " epochs " + run_dir + " has done; options.json is left as it is");
+    return run.comm ? read_bytes(path) : std::string();
+  });
+  if (!run.lead()) load_sent_checkpoint(run, checkpoint);
+  if (run.lead() && rewrite_options) write_options(run.dir, run.options);
+  if (log && run.lead())
     log("resuming " + run_dir + " at epoch " + std::to_string(run.state.epochs_done + 1) + ", step " +
-        std::to_string(run.state.global_step));
+        std::to_string(run.state.global_step) + (run.comm ? " on " + std::to_string(run.world()) + " ranks" : ""));
   return run_loop(run, callback);
 }
 

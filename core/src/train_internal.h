@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,32 @@ Batch make_train_batch(const std::vector<PairImage>& train, const std::vector<in
 
 // Fixed validation batches: seeded crops grouped by the batch size, or one whole image per batch.
 std::vector<Batch> make_val_batches(const std::vector<PairImage>& val, const TrainOptions& options);
+
+// ---- data parallelism and the step (train.cpp) ----
+// Rank `rank`'s share of the global batch of `step`: the rank-th slice of the pairs a single process with
+// the global batch (batch x world) would visit, cropped and augmented from a rank-dependent seed (rank 0
+// keeps the run's). With world 1 it is make_train_batch.
+Batch make_rank_batch(const std::vector<PairImage>& train, const std::vector<int>& order, const TrainOptions& options,
+                      int epoch, int step, int rank, int world);
+
+class GradientAverager;  // distributed.h
+
+// The trainer's optimizer (also `lowlight bench --train`'s): Adam with Keras' epsilon.
+std::unique_ptr<torch::optim::Adam> make_optimizer(torch::nn::Module& model, double lr);
+
+struct StepResult {
+  double loss = 0;       // the objective on the (global) batch
+  double psnr = 0;       // the batch's PSNR before the update
+  bool stepped = false;  // false: the loss was not finite and the weights were left as they were
+};
+
+// One optimisation step, the trainer's and the benchmark's alike: forward (bf16 autocast when asked),
+// objective, backward, Adam. With `ranks` the loss and PSNR are averaged over the ranks before the backward
+// (so that every rank sees a non-finite loss and stops together) and the gradients after it; `what` names
+// the step in the errors of those collectives.
+StepResult train_step(MIRNetImpl& model, torch::optim::Optimizer& optimizer, const TrainOptions& options,
+                      const torch::Tensor& low, const torch::Tensor& high, bool autocast,
+                      GradientAverager* ranks = nullptr, const std::string& what = "");
 
 // ---- state kept across a checkpoint (train_checkpoint.cpp) ----
 struct LoopState {

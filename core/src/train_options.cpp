@@ -86,6 +86,7 @@ void validate(const TrainOptions& o) {
   require(o.plateau_factor > 0 && o.plateau_factor < 1, "plateau_factor", o.plateau_factor, "in (0, 1)");
   require(o.plateau_patience >= 0, "plateau_patience", o.plateau_patience, ">= 0");
   require(o.threads >= 0, "threads", o.threads, ">= 0");
+  require(o.world_size >= 1, "world_size", o.world_size, ">= 1");
   if (o.precision == Precision::F16)
     throw Error("invalid precision fp16: training in fp16 needs loss scaling, which lowlight-train does not do; "
                 "use bf16 or fp32");
@@ -153,7 +154,7 @@ TrainOptions train_options_from_json(const std::string& text, const TrainOptions
     throw Error(std::string("training config: not valid JSON: ") + e.what());
   }
   check_keys(j, {"comment", "model", "data", "loss", "charbonnier_eps", "ssim_weight", "warmup_steps", "lr", "schedule", "plateau_factor",
-                 "plateau_patience", "min_lr", "epochs", "batch", "steps_per_epoch", "seed", "device", "threads",
+                 "plateau_patience", "min_lr", "epochs", "batch", "steps_per_epoch", "seed", "world_size", "device", "threads",
                  "channels_last", "precision", "init", "command"},
              "");
   TrainOptions o = base;
@@ -187,6 +188,7 @@ TrainOptions train_options_from_json(const std::string& text, const TrainOptions
   read(j, "batch", o.batch, "");
   read(j, "steps_per_epoch", o.steps_per_epoch, "");
   read(j, "seed", o.seed, "");
+  read(j, "world_size", o.world_size, "");
   read(j, "threads", o.threads, "");
   read(j, "channels_last", o.channels_last, "");
   std::string precision = precision_name(o.precision);
@@ -219,6 +221,7 @@ std::string to_json(const TrainOptions& o) {
       {"batch", o.batch},
       {"steps_per_epoch", o.steps_per_epoch},
       {"seed", o.seed},
+      {"world_size", o.world_size},
       {"device", device_name(o.device)},
       {"threads", o.threads},
       {"channels_last", o.channels_last},

@@ -1,6 +1,7 @@
 #include "apply.h"
 
 #include "lowlight/error.h"
+#include "messages.h"
 #include "model_lookup.h"
 
 namespace lowlight::plugin {
@@ -16,7 +17,7 @@ bool render_to_shadow(FilterTarget& target, const ProgressCalls& progress, const
   Selection selection;
   const BufferPtr mask = target.selection_mask(selection.dx, selection.dy);
   selection.buffer = mask.get();
-  const std::string title = "Low-light enhance (" + std::to_string(rect.width) + "x" + std::to_string(rect.height) +
+  const std::string title = std::string(kTitle) + " (" + std::to_string(rect.width) + "x" + std::to_string(rect.height) +
                             ", " + device_name(enhancer.device()) + ")";
   progress.init(title.c_str());
   const bool done = render(enhancer, source.get(), shadow.get(), rect, selection, [&progress](double fraction) {
@@ -37,7 +38,7 @@ bool apply_filter(FilterTarget& target, const ProgressCalls& progress, const Par
   if (params.strength <= 0.0) return false;  // nothing would change: no undo step either
 
   const std::string path = find_model(params.model, model_dirs);
-  progress.init("Low-light enhance: loading the model");
+  progress.init((std::string(kTitle) + ": loading the model").c_str());
   const Enhancer enhancer(path, engine_settings(params));
   // GIMP cancels a plug-in's progress by ending the plug-in process, so a cancelled run never reaches the
   // merge and leaves the drawable as it was.

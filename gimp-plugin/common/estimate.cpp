@@ -52,14 +52,12 @@ std::string format_duration(double seconds) {
 
 std::string estimate_text(const ModelConfig& config, int width, int height, DeviceKind device, const Throughput& rate) {
   const double seconds = estimate_seconds(config, static_cast<double>(width) * height, rate);
-  const double gmacs = macs_per_megapixel(config) * width * height / 1e6 / 1e9;
   char text[256];
   const std::string where = device == DeviceKind::CUDA ? "the GPU (CUDA)"
                                                        : "the CPU with " + std::to_string(default_cpu_threads()) +
                                                              (default_cpu_threads() == 1 ? " thread" : " threads");
-  std::snprintf(text, sizeof text, "About %s for this layer (%dx%d, %.0f GMAC) on %s (%s)", format_duration(seconds).c_str(),
-                width, height, gmacs, where.c_str(),
-                rate.measured ? "measured on the preview" : "assumed speed, refined by the preview");
+  std::snprintf(text, sizeof text, "About %s for this layer (%dx%d) on %s (%s)", format_duration(seconds).c_str(),
+                width, height, where.c_str(), rate.measured ? "speed measured on the preview" : "a first guess");
   return text;
 }
 

@@ -22,7 +22,8 @@ Throughput measured_throughput(const ModelConfig& config, double pixels, double 
 
 double estimate_seconds(const ModelConfig& config, double pixels, const Throughput& rate);
 
-// e.g. "About 12 s for this layer (1200x800) on CPU (measured on the preview)".
+// e.g. "About 12 s for this layer (1200x800) on the CPU with 4 threads (speed measured on the preview)":
+// plain words, no MAC counts.
 std::string estimate_text(const ModelConfig& config, int width, int height, DeviceKind device, const Throughput& rate);
 
 std::string format_duration(double seconds);  // "0.4 s", "12 s", "3 min 5 s", "2 h 10 min"

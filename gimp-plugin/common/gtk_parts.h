@@ -11,11 +11,23 @@
 
 namespace lowlight::plugin::gtk {
 
+// Long messages (a model not found lists the folders searched) wrap at this width instead of widening the
+// dialog.
+constexpr int kLabelChars = 60;
+
+inline GtkWidget* wrapping_label() {
+  GtkWidget* label = gtk_label_new("");
+  gtk_label_set_line_wrap(GTK_LABEL(label), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(label), kLabelChars);
+  gtk_label_set_width_chars(GTK_LABEL(label), kLabelChars);
+  g_object_set(label, "xalign", 0.0, nullptr);
+  return label;
+}
+
 // Fills `row` (a horizontal box) with a spinner and the session's status line.
 inline void fill_status_row(GtkWidget* row, DialogView& view) {
   GtkWidget* spinner = gtk_spinner_new();
-  GtkWidget* label = gtk_label_new("");
-  g_object_set(label, "xalign", 0.0, nullptr);
+  GtkWidget* label = wrapping_label();
   gtk_widget_set_no_show_all(spinner, TRUE);  // shown only while busy
   gtk_box_pack_start(GTK_BOX(row), spinner, FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(row), label, TRUE, TRUE, 0);
@@ -27,9 +39,7 @@ inline void fill_status_row(GtkWidget* row, DialogView& view) {
 
 // The estimate line; it also turns the dialog's OK button off while the settings cannot run.
 inline GtkWidget* estimate_label(GtkDialog* dialog, DialogView& view) {
-  GtkWidget* label = gtk_label_new("");
-  gtk_label_set_line_wrap(GTK_LABEL(label), TRUE);
-  g_object_set(label, "xalign", 0.0, nullptr);
+  GtkWidget* label = wrapping_label();
   view.estimate = [dialog, label](const std::string& text, bool runnable) {
     gtk_label_set_text(GTK_LABEL(label), text.c_str());
     gtk_dialog_set_response_sensitive(dialog, GTK_RESPONSE_OK, runnable);

@@ -66,7 +66,7 @@ void PreviewSession::show_estimate() {
     const Throughput rate = measured ? rate_ : assumed_throughput(shown_device());
     text = estimate_text(config, layer_width_, layer_height_, shown_device(), rate);
   } catch (const std::exception& e) {
-    return view.estimate(e.what(), false);
+    return view.estimate(gimp_words(e.what()), false);
   }
   view.estimate(text, true);
 }
@@ -76,9 +76,9 @@ void PreviewSession::request(const Rect& area) {
   std::string path;
   try {
     path = find_model(params_.model, dirs_);
-  } catch (const std::exception& e) {
+  } catch (const std::exception&) {
     stop();
-    return view.status(error_text(e), false);
+    return view.status("", false);  // the estimate line says why (once)
   }
   const std::string key = engine_key(path, params_);
   if (kept_ && kept_key_ == key && same_area(kept_->inner, area)) {

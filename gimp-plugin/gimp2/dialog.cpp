@@ -17,10 +17,21 @@ namespace {
 
 constexpr int kScaleWidth = 200;
 
+// Scrolls the preview so that it opens on the middle of `area` (the part the filter changes), not on its
+// top-left corner.
+void centre_preview(GtkWidget* preview, const Rect& area) {
+  gint width = 0, height = 0;
+  gimp_preview_get_size(GIMP_PREVIEW(preview), &width, &height);
+  gimp_scrolled_preview_set_position(GIMP_SCROLLED_PREVIEW(preview), area.x + (area.width - width) / 2,
+                                     area.y + (area.height - height) / 2);
+}
+
 struct Dialog {
   PreviewSession& session;
   GtkWidget* window = nullptr;
   GtkWidget* preview = nullptr;
+  Rect area = {};  // the part of the drawable the filter changes
+  bool centred = false;
 };
 
 // Every control edits one field of the session's settings, then the preview and estimate follow.
@@ -56,10 +67,16 @@ void on_tile(GtkSpinButton* spin, gpointer data) {
 }
 
 void on_invalidated(GimpPreview* preview, gpointer data) {
+  Dialog& d = *static_cast<Dialog*>(data);
+  // The first time the preview has its size: scroll to the middle (which invalidates it again).
+  if (!d.centred) {
+    d.centred = true;
+    centre_preview(d.preview, d.area);
+  }
   Rect area;
   gimp_preview_get_position(preview, &area.x, &area.y);
   gimp_preview_get_size(preview, &area.width, &area.height);
-  static_cast<Dialog*>(data)->session.request(area);
+  d.session.request(area);
 }
 
 gboolean device_sensitive(gint value, gpointer data) {
@@ -68,7 +85,8 @@ gboolean device_sensitive(gint value, gpointer data) {
 
 GtkWidget* device_combo(Dialog& d) {
   const bool cuda = d.session.cuda();
-  GtkWidget* combo = gimp_int_combo_box_new("Automatic", 0, "CPU", 1, cuda ? "CUDA" : "CUDA (no CUDA device found)", 2,
+  GtkWidget* combo = gimp_int_combo_box_new("Automatic", 0, "CPU (processor)", 1,
+                                            cuda ? "CUDA (graphics card)" : "CUDA (no CUDA graphics card found)", 2,
                                             nullptr);
   gimp_int_combo_box_set_sensitivity(GIMP_INT_COMBO_BOX(combo), device_sensitive, &d, nullptr);
   gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(combo), static_cast<gint>(d.session.params().device));
@@ -76,9 +94,29 @@ GtkWidget* device_combo(Dialog& d) {
   return combo;
 }
 
+// Where the model runs and how: rarely changed, so folded away under "Advanced".
+GtkWidget* advanced(Dialog& d) {
+  GtkWidget* table = gtk_table_new(3, 3, FALSE);
+  gtk_table_set_col_spacings(GTK_TABLE(table), 6);
+  gtk_table_set_row_spacings(GTK_TABLE(table), 6);
+  gtk_container_set_border_width(GTK_CONTAINER(table), 6);
+  gimp_table_attach_aligned(GTK_TABLE(table), 0, 0, "_Device:", 0.0, 0.5, device_combo(d), 2, FALSE);
+  GtkWidget* tile = gtk_spin_button_new_with_range(0, 8192, 16);
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(tile), d.session.params().tile);
+  gtk_widget_set_tooltip_text(tile, kTileTooltip);
+  g_signal_connect(tile, "value-changed", G_CALLBACK(on_tile), &d);
+  gimp_table_attach_aligned(GTK_TABLE(table), 0, 1, "_Tile size:", 0.0, 0.5, tile, 1, TRUE);
+  GtkWidget* threads = gtk_label_new(threads_text().c_str());
+  g_object_set(threads, "xalign", 0.0, nullptr);
+  gimp_table_attach_aligned(GTK_TABLE(table), 0, 2, "Threads:", 0.0, 0.5, threads, 2, FALSE);
+  GtkWidget* expander = gtk_expander_new_with_mnemonic("_Advanced");
+  gtk_container_add(GTK_CONTAINER(expander), table);
+  return expander;
+}
+
 GtkWidget* controls(Dialog& d) {
   const Params& params = d.session.params();
-  GtkWidget* table = gtk_table_new(5, 3, FALSE);
+  GtkWidget* table = gtk_table_new(3, 3, FALSE);
   gtk_table_set_col_spacings(GTK_TABLE(table), 6);
   gtk_table_set_row_spacings(GTK_TABLE(table), 6);
   GtkObject* strength = gimp_scale_entry_new(GTK_TABLE(table), 0, 0, "_Strength:", kScaleWidth, 6, params.strength,
@@ -93,12 +131,6 @@ GtkWidget* controls(Dialog& d) {
   g_signal_connect(exposure, "value-changed", G_CALLBACK(on_exposure), &d);
   GtkWidget* model = gtk::model_combo(model_choices(d.session.model_dirs(), params.model), G_CALLBACK(on_model), &d);
   gimp_table_attach_aligned(GTK_TABLE(table), 0, 2, "_Model:", 0.0, 0.5, model, 2, FALSE);
-  gimp_table_attach_aligned(GTK_TABLE(table), 0, 3, "_Device:", 0.0, 0.5, device_combo(d), 2, FALSE);
-  GtkWidget* tile = gtk_spin_button_new_with_range(0, 8192, 16);
-  gtk_spin_button_set_value(GTK_SPIN_BUTTON(tile), params.tile);
-  gtk_widget_set_tooltip_text(tile, "Side of the square tiles the layer is processed in; 0 chooses it from free memory");
-  g_signal_connect(tile, "value-changed", G_CALLBACK(on_tile), &d);
-  gimp_table_attach_aligned(GTK_TABLE(table), 0, 4, "_Tile size (0 = auto):", 0.0, 0.5, tile, 1, TRUE);
   return table;
 }
 
@@ -120,6 +152,7 @@ void build(Dialog& d, gint32 drawable) {
   gtk::fill_status_row(status_row, d.session.view);
   gtk_box_pack_start(GTK_BOX(box), status_row, FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(box), controls(d), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(box), advanced(d), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(box), gtk::estimate_label(GTK_DIALOG(d.window), d.session.view), FALSE, FALSE, 0);
   g_signal_connect(d.preview, "invalidated", G_CALLBACK(on_invalidated), &d);
   gtk_widget_show_all(d.window);
@@ -129,13 +162,15 @@ void build(Dialog& d, gint32 drawable) {
 
 bool run_dialog(gint32 /*image*/, gint32 drawable, Params* params) {
   gimp_ui_init(kBinaryName, FALSE);
-  gint x, y, width = 0, height = 0;
-  gimp_drawable_mask_intersect(drawable, &x, &y, &width, &height);
-  PreviewSession session(BufferPtr(gimp_drawable_get_buffer(drawable)), width, height, search_dirs(), probe_cuda());
+  Rect area;
+  gimp_drawable_mask_intersect(drawable, &area.x, &area.y, &area.width, &area.height);
+  PreviewSession session(BufferPtr(gimp_drawable_get_buffer(drawable)), area.width, area.height, search_dirs(),
+                         probe_cuda());
   Params start = *params;
   if (!session.cuda() && start.device == DeviceChoice::CUDA) start.device = DeviceChoice::Auto;
   session.set_params(start);  // before the widgets, which show these values
   Dialog d{session};
+  d.area = area;
   build(d, drawable);
   session.set_params(start);  // the estimate line, now that it exists
   const bool ok = gimp_dialog_run(GIMP_DIALOG(d.window)) == GTK_RESPONSE_OK;

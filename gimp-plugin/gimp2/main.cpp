@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../common/messages.h"
+#include "../common/model_lookup.h"
 #include "../common/params.h"
 #include "dialog.h"
 #include "lowlight/device.h"
@@ -37,6 +38,13 @@ void query() {
                          plugin::kDate, plugin::kMenuLabel, plugin::kImageTypes, GIMP_PLUGIN, G_N_ELEMENTS(args), 0,
                          args, nullptr);
   gimp_plugin_menu_register(plugin::kProcedureName, plugin::kMenuPath);
+  // The dialog's Help button opens this page instead of GIMP's "user manual not installed" box.
+  const std::string help = plugin::help_dir(plugin::executable_dir());
+  if (!help.empty()) {
+    gchar* uri = g_filename_to_uri(help.c_str(), nullptr, nullptr);
+    if (uri) gimp_plugin_help_register(plugin::kHelpDomain, uri);
+    g_free(uri);
+  }
 }
 
 void load_last_values(Params* params) {

@@ -16,11 +16,22 @@
 namespace lowlight::plugin::gimp3 {
 namespace {
 
+// Scrolls the preview so that it opens on the middle of `area` (the part the filter changes), not on its
+// top-left corner.
+void centre_preview(GtkWidget* preview, const Rect& area) {
+  gint width = 0, height = 0;
+  gimp_preview_get_size(GIMP_PREVIEW(preview), &width, &height);
+  gimp_scrolled_preview_set_position(GIMP_SCROLLED_PREVIEW(preview), area.x + (area.width - width) / 2,
+                                     area.y + (area.height - height) / 2);
+}
+
 struct Dialog {
   PreviewSession& session;
   GimpProcedureConfig* config;
   GtkWidget* window = nullptr;
   GtkWidget* preview = nullptr;
+  Rect area = {};  // the part of the drawable the filter changes
+  bool centred = false;
 };
 
 // Values the dialog cannot use (from a script's last run, say) keep the last usable ones and say why.
@@ -45,10 +56,16 @@ void on_model(GtkComboBox* combo, gpointer data) {
 }
 
 void on_invalidated(GimpPreview* preview, gpointer data) {
+  Dialog& d = *static_cast<Dialog*>(data);
+  // The first time the preview has its size: scroll to the middle (which invalidates it again).
+  if (!d.centred) {
+    d.centred = true;
+    centre_preview(d.preview, d.area);
+  }
   Rect area;
   gimp_preview_get_position(preview, &area.x, &area.y);
   gimp_preview_get_size(preview, &area.width, &area.height);
-  static_cast<Dialog*>(data)->session.request(area);
+  d.session.request(area);
 }
 
 // CUDA stays listed (scripts and last values may name it) but cannot be chosen without a device.
@@ -93,7 +110,14 @@ void build(Dialog& d, GimpProcedure* procedure, GimpDrawable* drawable) {
   gimp_procedure_dialog_get_scale_entry(dialog, "exposure", 1.0);
   GtkWidget* device = gimp_procedure_dialog_get_widget(dialog, "device", G_TYPE_NONE);
   if (!d.session.cuda()) gtk_widget_set_tooltip_text(device, "CUDA: no CUDA device found by LibTorch");
-  gimp_procedure_dialog_fill(dialog, "preview", "strength", "exposure", "device", "tile-size", nullptr);
+  // Where the model runs and how: rarely changed, so folded away under "Advanced".
+  gimp_procedure_dialog_get_label(dialog, "advanced-title", "_Advanced", FALSE, TRUE);
+  GtkWidget* threads = gimp_procedure_dialog_get_label(dialog, "threads-label", ("Threads: " + threads_text()).c_str(),
+                                                       FALSE, FALSE);
+  gtk_label_set_xalign(GTK_LABEL(threads), 0.0);
+  gimp_procedure_dialog_fill_box(dialog, "advanced-box", "device", "tile-size", "threads-label", nullptr);
+  gimp_procedure_dialog_fill_expander(dialog, "advanced", "advanced-title", FALSE, "advanced-box");
+  gimp_procedure_dialog_fill(dialog, "preview", "strength", "exposure", "advanced", nullptr);
 
   GtkWidget* content = gtk_dialog_get_content_area(GTK_DIALOG(d.window));
   GtkWidget* status_row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
@@ -109,10 +133,12 @@ void build(Dialog& d, GimpProcedure* procedure, GimpDrawable* drawable) {
 }  // namespace
 
 bool run_dialog(GimpProcedure* procedure, GimpProcedureConfig* config, GimpImage* /*image*/, GimpDrawable* drawable) {
-  gint x, y, width = 0, height = 0;
-  gimp_drawable_mask_intersect(drawable, &x, &y, &width, &height);
-  PreviewSession session(BufferPtr(gimp_drawable_get_buffer(drawable)), width, height, search_dirs(), probe_cuda());
+  Rect area;
+  gimp_drawable_mask_intersect(drawable, &area.x, &area.y, &area.width, &area.height);
+  PreviewSession session(BufferPtr(gimp_drawable_get_buffer(drawable)), area.width, area.height, search_dirs(),
+                         probe_cuda());
   Dialog d{session, config};
+  d.area = area;
   offer_devices(d);
   read_config(d);  // before the widgets, which show these values
   build(d, procedure, drawable);

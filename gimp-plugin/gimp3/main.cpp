@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../common/messages.h"
+#include "../common/model_lookup.h"
 #include "../common/params.h"
 #include "dialog.h"
 #include "lowlight/device.h"
@@ -79,21 +80,29 @@ GimpProcedure* create_procedure(GimpPlugIn* plug_in, const gchar* name) {
   GimpChoice* devices = gimp_choice_new_with_values(
       kDeviceNicks[id(DeviceChoice::Auto)], id(DeviceChoice::Auto), plugin::device_label(DeviceChoice::Auto),
       "CUDA when available, else the CPU",  //
-      kDeviceNicks[id(DeviceChoice::CPU)], id(DeviceChoice::CPU), plugin::device_label(DeviceChoice::CPU), nullptr,
-      kDeviceNicks[id(DeviceChoice::CUDA)], id(DeviceChoice::CUDA), plugin::device_label(DeviceChoice::CUDA),
-      "an NVIDIA GPU (needs a CUDA build of LibTorch)", nullptr);
+      kDeviceNicks[id(DeviceChoice::CPU)], id(DeviceChoice::CPU), plugin::device_label(DeviceChoice::CPU),
+      "the processor", kDeviceNicks[id(DeviceChoice::CUDA)], id(DeviceChoice::CUDA),
+      plugin::device_label(DeviceChoice::CUDA), "an NVIDIA graphics card (needs a plug-in built with CUDA)", nullptr);
   gimp_procedure_add_choice_argument(procedure, "device", "_Device", "Where the model runs", devices,
                                      kDeviceNicks[id(defaults.device)], G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument(procedure, "tile-size", "_Tile size (0 = auto)",
-                                  "Side of the square tiles the layer is processed in (0: from free memory)", 0,
-                                  8192, defaults.tile, G_PARAM_READWRITE);
+  gimp_procedure_add_int_argument(procedure, "tile-size", "_Tile size", plugin::kTileTooltip, 0, 8192, defaults.tile,
+                                  G_PARAM_READWRITE);
   gimp_procedure_add_double_argument(procedure, "exposure", "_Brightness (0 = automatic)",
                                      "Mean brightness of the result, 0.02 (dark) to 0.98 (bright); 0: the model's own",
                                      0.0, plugin::kMaxExposure, defaults.exposure, G_PARAM_READWRITE);
   return procedure;
 }
 
-GList* query_procedures(GimpPlugIn* /*plug_in*/) { return g_list_append(nullptr, g_strdup(plugin::kProcedureName)); }
+GList* query_procedures(GimpPlugIn* plug_in) {
+  // The dialog's Help button opens this page instead of GIMP's "user manual not installed" box.
+  const std::string help = plugin::help_dir(plugin::executable_dir());
+  if (!help.empty()) {
+    GFile* dir = g_file_new_for_path(help.c_str());
+    gimp_plug_in_set_help_domain(plug_in, plugin::kHelpDomain, dir);
+    g_object_unref(dir);
+  }
+  return g_list_append(nullptr, g_strdup(plugin::kProcedureName));
+}
 
 gboolean set_i18n(GimpPlugIn*, const gchar*, gchar**, gchar**) { return FALSE; }  // English only
 

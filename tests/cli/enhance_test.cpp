@@ -78,7 +78,7 @@ TEST_F(EnhanceCli, EnhancesOneImage) {
 
 TEST_F(EnhanceCli, SixteenBitWithAlphaRoundTrips) {
   const auto r = run("enhance " + path("in16a.png") + " " + (out_ / "out.png").string() + " --weights " + *weights_ +
-                     " --tile 16 --overlap 4");
+                     " --tile 32 --overlap 4");
   ASSERT_EQ(r.code, 0) << r.err;
   const Image in = read_image(path("in16a.png"));
   const Image out = read_image((out_ / "out.png").string());
@@ -242,6 +242,96 @@ TEST_F(EnhanceCli, FindsModelsByNameOnTheModelPath) {
   r = run("enhance " + path("in.png") + " " + (out_ / "o.png").string() + " --model absent",
           "LOWLIGHT_MODEL_PATH=" + models.string());
   expect_failure(r, models.string());  // the error lists where it looked
+}
+
+
+// Hardening (issue 17): bad files and resource options are refused with one line, and nothing is written.
+
+// A PNG of the given size that is only a header (signature, IHDR, IEND): what a decompression bomb shows
+// before its pixel data.
+std::string png_header_only(uint32_t width, uint32_t height) {
+  auto be32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                       static_cast<char>(v)};
+  };
+  std::string png = "\x89PNG\r\n\x1a\n";
+  png += be32(13) + "IHDR" + be32(width) + be32(height) + std::string("\x08\x02\x00\x00\x00", 5) + be32(0);
+  png += be32(0) + "IEND" + be32(0xae426082u);
+  return png;
+}
+
+TEST_F(EnhanceCli, OutputOnAFullDiskIsOneErrorAndLeavesNothing) {
+  // Noise does not compress: the 16-bit PNG result is far above the 16 KiB the shell's limit allows.
+  Image noise(96, 96, 3, SampleType::U16);
+  for (size_t i = 0; i < noise.bytes.size(); ++i) noise.bytes[i] = static_cast<uint8_t>((i * 2654435761u) >> 13);
+  write_image((*dir_ / "noise.png").string(), noise.view());
+  const auto r = run("enhance " + path("noise.png") + " " + (out_ / "o.png").string() + " --weights " + *weights_,
+                     "trap '' XFSZ; ulimit -f 16;");
+  expect_failure(r, (out_ / "o.png").string());
+  EXPECT_NE(r.err.find("File too large"), std::string::npos) << r.err;
+}
+
+TEST_F(EnhanceCli, TruncatedJpegIsRefused) {
+  write_image((*dir_ / "photo.jpg").string(), make_image(64, 48, 3, SampleType::U8).view());
+  const std::string jpeg = test::slurp(*dir_ / "photo.jpg");
+  std::ofstream(*dir_ / "cut.jpg", std::ios::binary) << jpeg.substr(0, jpeg.size() * 2 / 3);
+  expect_failure(run("enhance " + path("cut.jpg") + " " + (out_ / "o.png").string() + " --weights " + *weights_),
+                 "truncated JPEG");
+}
+
+TEST_F(EnhanceCli, GrayAlphaStaysGrayAlphaWithItsAlpha) {
+  Image ga = make_image(40, 30, 2, SampleType::U8);
+  write_image((*dir_ / "ga.png").string(), ga.view());
+  ASSERT_EQ(test::slurp(*dir_ / "ga.png")[25], 4) << "input is not a gray+alpha PNG (IHDR colour type 4)";
+  const auto r = run("enhance " + path("ga.png") + " " + (out_ / "o.png").string() + " --weights " + *weights_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(test::slurp(out_ / "o.png")[25], 4) << "output is not a gray+alpha PNG";
+  const Image out = read_image((out_ / "o.png").string());
+  ASSERT_EQ(out.channels, 2);
+  bool changed = false;
+  for (size_t i = 0; i < ga.bytes.size(); i += 2) {
+    ASSERT_EQ(out.bytes[i + 1], ga.bytes[i + 1]) << "alpha at " << i / 2;
+    changed |= out.bytes[i] != ga.bytes[i];
+  }
+  EXPECT_TRUE(changed);
+}
+
+TEST_F(EnhanceCli, MultiPageTiffIsRefused) {
+  const std::vector<cv::Mat> pages = {cv::Mat(20, 24, CV_8UC3, cv::Scalar(10, 20, 30)),
+                                      cv::Mat(20, 24, CV_8UC3, cv::Scalar(40, 50, 60))};
+  ASSERT_TRUE(cv::imwritemulti((*dir_ / "pages.tif").string(), pages));
+  expect_failure(run("enhance " + path("pages.tif") + " " + (out_ / "o.tif").string() + " --weights " + *weights_),
+                 "multi-page TIFF (2 pages)");
+}
+
+TEST_F(EnhanceCli, OversizedImagesAreRefusedFromTheHeader) {
+  // 16000x16000 declared in 57 bytes: refused before any pixel (or the model) is loaded.
+  std::ofstream(*dir_ / "bomb.png", std::ios::binary) << png_header_only(16000, 16000);
+  auto r = run("enhance " + path("bomb.png") + " " + (out_ / "o.png").string() + " --weights /no/weights");
+  expect_failure(r, "16000x16000 is 256.0 megapixels, more than the limit of 220.0");
+  // OpenCV's own width limit gets the same one line instead of its assertion text.
+  std::ofstream(*dir_ / "wide.png", std::ios::binary) << png_header_only(2000000, 1);
+  r = run("enhance " + path("wide.png") + " " + (out_ / "o.png").string() + " --weights /no/weights");
+  expect_failure(r, "above 1048576");
+  // The limit is the user's to set.
+  r = run("enhance " + path("in.png") + " " + (out_ / "o.png").string() + " --weights " + *weights_ +
+          " --max-megapixels 0.001");
+  expect_failure(r, "more than the limit of 0.001");
+  r = run("enhance " + path("in.png") + " " + (out_ / "o.png").string() + " --weights " + *weights_ +
+          " --max-megapixels 0.0012");
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST_F(EnhanceCli, ResourceOptionsAreBounded) {
+  auto r = run("enhance " + path("in.png") + " " + (out_ / "o.png").string() + " --weights " + *weights_ +
+               " --threads 100000");
+  expect_failure(r, "thread count 100000");
+  r = run("enhance " + path("in.png") + " " + (out_ / "o.png").string() + " --weights " + *weights_ + " --tile 1");
+  expect_failure(r, "below the minimum of 32");
+  // A tile larger than the image is the whole image.
+  r = run("enhance " + path("in.png") + " " + (out_ / "o.png").string() + " --weights " + *weights_ +
+          " --tile 100000");
+  EXPECT_EQ(r.code, 0) << r.err;
 }
 
 }  // namespace

@@ -149,6 +149,29 @@ TEST_F(BenchTest, DisagreementIsDetected) {
   EXPECT_NE(bench_table(r).find("DISAGREE"), std::string::npos);
 }
 
+// A tiled image times its context pass on its own and reports its share of the enhance time; a one-tile image
+// has no context pass and reports none.
+TEST_F(BenchTest, ContextPassIsTimedForTiledImagesOnly) {
+  BenchSettings s = tiny();
+  s.python = "";
+  s.tile = 32;
+  s.sizes = {{96, 64}, {24, 16}};
+  const BenchReport r = run_bench(s);
+  ASSERT_EQ(r.inference.size(), 2u);
+  const InferenceResult& tiled = r.inference[0];
+  ASSERT_GT(tiled.tiles, 1);
+  ASSERT_EQ(tiled.context.samples.size(), 3u);
+  EXPECT_GT(tiled.context.median, 0.0);
+  EXPECT_DOUBLE_EQ(tiled.context_share, tiled.context.median / tiled.cpp.median);
+  const InferenceResult& whole = r.inference[1];
+  EXPECT_EQ(whole.tiles, 1);
+  EXPECT_TRUE(whole.context.samples.empty());
+  const nlohmann::json doc = nlohmann::json::parse(bench_json(r));
+  EXPECT_TRUE(doc["inference"][0].contains("context_pass"));
+  EXPECT_FALSE(doc["inference"][1].contains("context_pass"));
+  EXPECT_NE(bench_table(r).find("context pass"), std::string::npos);
+}
+
 TEST_F(BenchTest, TrainingStepsAndNoPython) {
   BenchSettings s = tiny();
   s.sizes = {};

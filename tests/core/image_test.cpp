@@ -139,13 +139,31 @@ TEST_F(ImageIo, ChannelOrderIsRgb) {
   EXPECT_EQ(read_image(path("red.png")).bytes, red.bytes);
 }
 
-TEST_F(ImageIo, GrayAlphaIsStoredAsRgba) {
+// Gray+alpha stays two channels through a PNG (OpenCV alone would make it RGBA), at both depths.
+TEST_F(ImageIo, GrayAlphaStaysGrayAlpha) {
+  for (const SampleType type : {SampleType::U8, SampleType::U16}) {
+    const Image ga = gradient(9, 5, 2, type);
+    write_image(path("ga.png"), ga.view());
+    EXPECT_EQ(slurp(path("ga.png"))[25], 4) << "IHDR colour type";
+    const Image out = read_image(path("ga.png"));
+    ASSERT_EQ(out.channels, 2);
+    EXPECT_EQ(out.type, type);
+    EXPECT_EQ(out.bytes, ga.bytes);
+    // Another reader agrees: OpenCV sees gray (B = G = R) with that alpha.
+    const cv::Mat bgra = cv::imread(path("ga.png"), cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(bgra.channels(), 4);
+    if (type == SampleType::U8) {
+      EXPECT_EQ(bgra.at<cv::Vec4b>(0, 1), cv::Vec4b(ga.bytes[2], ga.bytes[2], ga.bytes[2], ga.bytes[3]));
+    }
+  }
+  // OpenCV reads a gray+alpha TIFF (from PIL, the fuzzers' seed) as plain gray: refused, not alpha dropped.
+  const std::string tiff = std::string(LOWLIGHT_SOURCE_DIR) + "/tests/fuzz/corpus/image/gray-alpha.tif";
+  EXPECT_TRUE(contains(error_of([&] { read_image(tiff); }), "gray+alpha TIFF")) << error_of([&] { read_image(tiff); });
+  // Other formats keep the look: RGBA with equal colour channels (JPEG: gray).
   Image ga(2, 1, 2, SampleType::U8);
   ga.bytes = {10, 200, 99, 0};
-  write_image(path("ga.png"), ga.view());
-  const Image out = read_image(path("ga.png"));
-  ASSERT_EQ(out.channels, 4);
-  EXPECT_EQ(out.bytes, (std::vector<uint8_t>{10, 10, 10, 200, 99, 99, 99, 0}));
+  write_image(path("ga.tif"), ga.view());
+  EXPECT_EQ(read_image(path("ga.tif")).bytes, (std::vector<uint8_t>{10, 10, 10, 200, 99, 99, 99, 0}));
 }
 
 TEST_F(ImageIo, JpegDropsAlphaAndIs8Bit) {
@@ -267,6 +285,70 @@ TEST_F(ImageIo, OverwriteReplacesWholeFile) {
   write_image(target, small.view());
   EXPECT_EQ(read_image(target).bytes, small.bytes);
   EXPECT_EQ(listing(), std::vector<std::string>{"o.png"});
+}
+
+
+// Hardening (issue 17): files cut short, several pages, sizes beyond the limit: refused from the header.
+
+std::string error_reading(const std::string& file, int64_t max_pixels = kDefaultMaxPixels) {
+  return error_of([&] { read_image(file, max_pixels); });
+}
+
+TEST_F(ImageIo, TruncatedJpegIsRefused) {
+  write_image(path("ok.jpg"), gradient(64, 48, 3, SampleType::U8).view());
+  const std::string jpeg = slurp(path("ok.jpg"));
+  std::ofstream(path("cut.jpg"), std::ios::binary) << jpeg.substr(0, jpeg.size() - 200);
+  ::testing::internal::CaptureStderr();
+  const std::string msg = error_reading(path("cut.jpg"));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "") << "libjpeg printed its own warning";
+  EXPECT_TRUE(contains(msg, path("cut.jpg"))) << msg;
+  EXPECT_TRUE(contains(msg, "truncated JPEG")) << msg;
+  // An end-of-image marker inside a segment (an EXIF thumbnail's) does not count: the segments are walked.
+  const std::string app = std::string("\xff\xef\x00\x06\xff\xd9\xff\xd9", 8);  // APP15 holding FFD9 FFD9
+  std::ofstream(path("thumb-cut.jpg"), std::ios::binary) << jpeg.substr(0, 2) + app + jpeg.substr(2, jpeg.size() / 2);
+  EXPECT_TRUE(contains(error_reading(path("thumb-cut.jpg")), "truncated JPEG"));
+  // A whole file with such a segment, and bytes after its end (some cameras append data), reads.
+  std::ofstream(path("extra.jpg"), std::ios::binary) << jpeg.substr(0, 2) + app + jpeg.substr(2) + "trailing data";
+  EXPECT_EQ(read_image(path("extra.jpg")).bytes, read_image(path("ok.jpg")).bytes);
+}
+
+TEST_F(ImageIo, TruncatedWebpAndTiffAreRefused) {
+  write_image(path("ok.webp"), gradient(32, 32, 3, SampleType::U8).view());
+  const std::string webp = slurp(path("ok.webp"));
+  std::ofstream(path("cut.webp"), std::ios::binary) << webp.substr(0, webp.size() / 2);
+  EXPECT_TRUE(contains(error_reading(path("cut.webp")), "truncated WebP")) << error_reading(path("cut.webp"));
+  // An animated WebP (VP8X with the animation flag) is refused from its header.
+  std::string animated = "RIFF" + std::string("\x16\x00\x00\x00", 4) + "WEBPVP8X" + std::string("\x0a\0\0\0", 4);
+  animated += std::string("\x02\0\0\0\x07\0\0\x07\0\0", 10);
+  std::ofstream(path("anim.webp"), std::ios::binary) << animated;
+  EXPECT_TRUE(contains(error_reading(path("anim.webp")), "animated WebP")) << error_reading(path("anim.webp"));
+  // A TIFF whose first directory lies beyond the end of the file.
+  std::ofstream(path("cut.tif"), std::ios::binary) << std::string("II*\0\x00\x10\x00\x00", 8) << "short";
+  EXPECT_TRUE(contains(error_reading(path("cut.tif")), "past its end")) << error_reading(path("cut.tif"));
+}
+
+TEST_F(ImageIo, MultiPageTiffIsRefused) {
+  const std::vector<cv::Mat> pages(3, cv::Mat(4, 5, CV_8UC1, cv::Scalar(7)));
+  ASSERT_TRUE(cv::imwritemulti(path("pages.tiff"), pages));
+  const std::string msg = error_reading(path("pages.tiff"));
+  EXPECT_TRUE(contains(msg, "multi-page TIFF (3 pages)")) << msg;
+  ASSERT_TRUE(cv::imwrite(path("one.tiff"), pages[0]));
+  EXPECT_EQ(read_image(path("one.tiff")).width, 5);
+}
+
+TEST_F(ImageIo, PixelLimitIsCheckedFromTheHeader) {
+  write_image(path("p.png"), gradient(40, 25, 3, SampleType::U8).view());
+  EXPECT_EQ(read_image(path("p.png"), 1000).width, 40);
+  const std::string msg = error_reading(path("p.png"), 999);
+  EXPECT_TRUE(contains(msg, "40x25 is 0.001 megapixels, more than the limit of 0.000999")) << msg;
+  EXPECT_TRUE(contains(error_reading(path("p.png"), 0), "pixel limit")) << "a limit below 1";
+  EXPECT_TRUE(contains(error_reading(path("p.png"), kMaxPixelLimit + 1), "pixel limit")) << "above OpenCV's";
+  // Every format's header gives its size.
+  for (const char* name : {"p.jpg", "p.tif", "p.webp"}) {
+    write_image(path(name), gradient(40, 25, 3, SampleType::U8).view());
+    EXPECT_TRUE(contains(error_reading(path(name), 999), "40x25")) << name << ": " << error_reading(path(name), 999);
+    EXPECT_NO_THROW(check_image_file(path(name), 1000)) << name;
+  }
 }
 
 }  // namespace

@@ -46,5 +46,11 @@ TEST(Models, SearchesTheModelPathInOrder) {
   fs::remove_all(dir);
 }
 
+// No source path is compiled in: a build-tree binary (this test) finds its source tree from the build
+// tree's CMakeCache.txt at run time.
+TEST(Models, BuildTreeBinaryFindsItsSourceTreeAtRunTime) {
+  EXPECT_EQ(fs::path(source_tree_dir()).lexically_normal(), fs::path(LOWLIGHT_SOURCE_DIR).lexically_normal());
+}
+
 }  // namespace
 }  // namespace lowlight

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 #include <vector>
 
@@ -83,7 +84,7 @@ TEST(PluginModels, SearchOrderListingAndErrors) {
   unsetenv("LOWLIGHT_MODEL_PATH");
 
   const auto dirs = model_dirs(plugin.string(), profile.string());
-  ASSERT_GE(dirs.size(), 3u);
+  ASSERT_EQ(dirs.size(), 2u);  // no package folder for a plug-in outside <prefix>/lib
   EXPECT_EQ(dirs.front(), plugin.string());
   EXPECT_EQ(dirs.back(), (profile / "lowlight").string());
   EXPECT_EQ(find_model("a", dirs), (plugin / "a.safetensors").string());  // plug-in folder wins
@@ -111,6 +112,42 @@ TEST(PluginModels, SearchOrderListingAndErrors) {
   fs::remove_all(root);
 }
 
+TEST(PluginModels, InstalledPluginFindsThePackageDataFromItsOwnPath) {
+  EXPECT_EQ(installed_data_dir("/usr/lib/gimp/2.0/plug-ins/lowlight-enhance"), "/usr/share/lowlight");
+  EXPECT_EQ(installed_data_dir("/opt/ll/lib/x86_64-linux-gnu/gimp/3.0/plug-ins/lowlight-enhance"),
+            "/opt/ll/share/lowlight");
+  EXPECT_EQ(installed_data_dir("/home/u/.config/GIMP/2.10/plug-ins/lowlight-enhance"), "");
+  EXPECT_EQ(installed_data_dir(""), "");
+  unsetenv("LOWLIGHT_MODEL_PATH");
+  const auto dirs = model_dirs("/usr/lib/gimp/2.0/plug-ins/lowlight-enhance", "/home/u/.config/GIMP/2.10");
+  ASSERT_EQ(dirs.size(), 3u);
+  EXPECT_EQ(dirs[1], "/usr/share/lowlight/weights");
+
+  // The help pages: the plug-in folder's help/ (user install) before the package's.
+  const fs::path root = test::temp_dir("gimp-help");
+  const fs::path plugin = root / "lib" / "gimp" / "2.0" / "plug-ins" / "lowlight-enhance";
+  fs::create_directories(plugin);
+  EXPECT_EQ(help_dir(plugin.string()), "");
+  fs::create_directories(root / "share" / "lowlight" / "help" / "en");
+  std::ofstream(root / "share" / "lowlight" / "help" / "en" / "gimp-help.xml") << "<gimp-help/>";
+  EXPECT_EQ(help_dir(plugin.string()), (root / "share" / "lowlight" / "help").string());
+  fs::create_directories(plugin / "help" / "en");
+  std::ofstream(plugin / "help" / "en" / "gimp-help.xml") << "<gimp-help/>";
+  EXPECT_EQ(help_dir(plugin.string()), (plugin / "help").string());
+  fs::remove_all(root);
+}
+
+TEST(PluginHelp, ShippedHelpMapsTheProcedureToAPageThatExists) {
+  const fs::path help = fs::path(LOWLIGHT_SOURCE_DIR) / "docs" / "help" / "en";
+  std::ifstream file(help / "gimp-help.xml");
+  const std::string map((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::string item = std::string("id=\"") + kProcedureName + "\" ref=\"";
+  const size_t at = map.find(item);
+  ASSERT_NE(at, std::string::npos) << map;
+  const size_t ref = at + item.size();
+  EXPECT_TRUE(fs::is_regular_file(help / map.substr(ref, map.find('"', ref) - ref)));
+}
+
 TEST(PluginEstimate, ScalesWithPixelsAndUsesMeasuredRate) {
   const ModelConfig config = test::tiny_config();
   const Throughput assumed = assumed_throughput(DeviceKind::CPU);
@@ -126,11 +163,23 @@ TEST(PluginEstimate, ScalesWithPixelsAndUsesMeasuredRate) {
   const std::string text = estimate_text(config, 400, 400, DeviceKind::CPU, measured);
   EXPECT_NE(text.find("2.0 s"), std::string::npos) << text;
   EXPECT_NE(text.find("measured"), std::string::npos) << text;
+  EXPECT_EQ(text.find("MAC"), std::string::npos) << "plain words, no MAC counts: " << text;
   EXPECT_EQ(format_duration(125), "2 min 5 s");
 }
 
 TEST(PluginMessages, OneLineWithTitle) {
   EXPECT_EQ(error_text(std::string("first\nsecond")), "Low-Light Enhance: first");
+}
+
+TEST(PluginMessages, SpeakGimpNotCommandLineOptions) {
+  // The text core's device check gives (core/src/device.cpp) and the model search's CLI hint.
+  const std::string cuda = error_text(std::string(
+      "CUDA was requested but is not available (use --device cpu or auto, or build against a CUDA LibTorch)"));
+  EXPECT_EQ(cuda.find("--"), std::string::npos) << cuda;
+  EXPECT_NE(cuda.find("Device: CPU"), std::string::npos) << cuda;
+  const std::string model = gimp_words("model 'x' not found: looked in /a (set LOWLIGHT_MODEL_PATH or pass --weights)");
+  EXPECT_EQ(model, "model 'x' not found: looked in /a");
+  EXPECT_NE(threads_text().find("thread"), std::string::npos);
 }
 
 namespace {
@@ -263,7 +312,7 @@ TEST(PluginPreviewSession, EstimatesComputesKeepsAndReportsProblems) {
   session.set_params(params);
   EXPECT_TRUE(seen.runnable);
   EXPECT_NE(seen.estimate.find("64x48"), std::string::npos) << seen.estimate;
-  EXPECT_NE(seen.estimate.find("assumed"), std::string::npos) << seen.estimate;
+  EXPECT_NE(seen.estimate.find("first guess"), std::string::npos) << seen.estimate;
 
   session.request(Rect{0, 0, 64, 48});
   EXPECT_TRUE(seen.busy);
@@ -284,7 +333,9 @@ TEST(PluginPreviewSession, EstimatesComputesKeepsAndReportsProblems) {
   EXPECT_FALSE(seen.runnable);
   session.request(Rect{0, 0, 32, 32});
   EXPECT_FALSE(seen.busy);
-  EXPECT_NE(seen.status.find("missing"), std::string::npos) << seen.status;
+  // Said once, in the estimate line (which wraps), not repeated in the status line.
+  EXPECT_NE(seen.estimate.find("missing"), std::string::npos) << seen.estimate;
+  EXPECT_EQ(seen.status, "");
   fs::remove_all(root);
 }
 

@@ -51,6 +51,7 @@ class GimpPluginCheck : public ::testing::Test {
   static size_t commands_;
 
  private:
+  static void write_bad_models(const std::filesystem::path& dir);
   static void write_inputs();
   static void write_helpers(const std::string& prelude);
   static std::vector<std::string> commands(const GimpUnderTest& gimp);

@@ -75,6 +75,10 @@ struct InferenceResult {
   double peak_fraction = 0;          // gflops / peak (CPU only; 0 on CUDA)
   double rss_before_mib = 0;         // resident before the timed runs (model, input and output buffers)
   double rss_peak_mib = 0;           // VmHWM over the timed runs (reset first where the kernel allows)
+  // The image-level context pass (Enhancer::context), timed alone after the runs above; enhance() runs it once
+  // for an image of several tiles, so `cpp` includes it. Empty for a one-tile image (no context pass).
+  Timing context;
+  double context_share = 0;          // context median / cpp median
   double gpu_peak_mib = -1;          // CUDA caching allocator peak; -1 when not measured
   bool python = false;               // the Python side ran
   Timing py;

@@ -24,8 +24,9 @@ bool applies(const torch::Tensor& x);
 void set_enabled(bool on);
 bool enabled();
 
-// The instruction set the kernels run on: "avx512-bf16", "avx2" or "generic" (the best this CPU has,
-// unless use_instruction_set() chose another), and those available here, for tests.
+// The instruction set the kernels run on: "avx512-bf16", "avx2" or "generic" (the best this CPU has, or
+// the environment variable LOWLIGHT_CPU_KERNELS, unless use_instruction_set() chose another), and those
+// available here, for tests. A LOWLIGHT_CPU_KERNELS this CPU cannot run throws lowlight::Error on first use.
 const char* instruction_set();
 std::vector<std::string> instruction_sets();
 void use_instruction_set(const std::string& name);  // throws lowlight::Error if not available

@@ -19,9 +19,14 @@ std::string executable_dir();
 // first.
 std::vector<std::string> model_path_from_env();
 
+// The source tree a build-tree binary was built from, read at run time from the CMakeCache.txt of the build
+// tree it lives in (up to three folders above it); empty for an installed binary. No source path is compiled
+// into a binary, so a package built anywhere holds none.
+std::string source_tree_dir();
+
 // The command-line tools' folders, in order: model_path_from_env(), <exe dir>/../share/lowlight/weights
-// (installed), <exe dir>/../../weights (a build tree inside the source tree), and the source tree's weights/
-// (compile-time path).
+// (installed: /usr/bin -> /usr/share/lowlight/weights), and, for a build-tree binary, the source tree's
+// weights/ (source_tree_dir()).
 std::vector<std::string> model_search_path();
 
 // `model` is a name, looked up as <name>.safetensors in the first folder of `dirs` that has it, or (when it

@@ -3,19 +3,20 @@
 // {"name": {"dtype", "shape", "data_offsets"}, "__metadata__": {str: str}}, then raw little-endian data).
 // Everything is validated before use; each failure throws lowlight::Error naming the file and, where
 // there is one, the tensor. Writing is atomic: a temp file in the same folder, then rename.
+// LibTorch-level header (tensor I/O): it holds at::Tensor by value, so it includes ATen's tensor.
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
-namespace at { class Tensor; }
+#include "lowlight/dtype.h"
 
 namespace lowlight {
 
 // Headers larger than this are refused before anything is allocated.
 constexpr uint64_t kMaxSafetensorsHeader = 100000000u;  // the official crate's limit
-
-enum class DType { F32, F16 };
 
 struct TensorFile {
   std::map<std::string, std::string> metadata;

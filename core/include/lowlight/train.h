@@ -10,6 +10,7 @@
 
 #include "lowlight/config.h"
 #include "lowlight/device.h"
+#include "lowlight/distributed.h"
 
 namespace lowlight {
 
@@ -50,9 +51,12 @@ struct TrainOptions {
   int plateau_patience = 5;
   double min_lr = 0.0;                   // floor of both schedules
   int epochs = 50;
-  int batch = 4;
+  int batch = 4;                         // per process: the global batch is batch x world_size
   int steps_per_epoch = 75;
   uint64_t seed = 1;
+  // Processes the run trains with (recorded in options.json from the launch; resuming with another is refused
+  // unless DistributedOptions::allow_world_size_change). The learning rate applies to the global batch.
+  int world_size = 1;
   DeviceKind device = DeviceKind::Auto;
   int threads = 0;                       // CPU intra-op threads (0: default_cpu_threads())
   bool channels_last = true;             // memory format on CPU (much faster convolutions there)
@@ -131,14 +135,21 @@ struct TrainResult {
 // Starts a new run in options.run_dir (created; refused if it already holds last.ckpt).
 // Throws lowlight::Error for bad data, bad options, or a NaN/inf loss (naming the step; last.ckpt then
 // still holds the last good state).
-TrainResult train(const TrainOptions& options, const TrainCallback& callback = {}, const LogFn& log = {});
+//
+// With dist.world_size > 1 every rank calls this (one process each) and rank 0's options are the run's (sent
+// to all): each rank loads the training data from the same paths and trains on its own crops, gradients are
+// averaged, and rank 0 alone validates, calls `log` and writes the run folder (the others need none). A rank
+// that fails or disappears makes the others throw, naming it, within dist.timeout_seconds.
+TrainResult train(const TrainOptions& options, const TrainCallback& callback = {}, const LogFn& log = {},
+                  const DistributedOptions& dist = {});
 
 // Options a run was started with (run_dir/options.json).
 TrainOptions load_run_options(const std::string& run_dir);
 
 // Continues the run in run_dir from last.ckpt exactly where it stopped (mid-epoch included).
 // `epochs` > 0 extends or shortens the run; anything else comes from the run's options.json.
+// Distributed: rank 0 reads the run folder and sends the settings and checkpoint to the others.
 TrainResult resume(const std::string& run_dir, int epochs = 0, const TrainCallback& callback = {},
-                   const LogFn& log = {});
+                   const LogFn& log = {}, const DistributedOptions& dist = {});
 
 }  // namespace lowlight

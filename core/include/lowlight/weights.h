@@ -6,7 +6,7 @@
 #include <string>
 
 #include "lowlight/config.h"
-#include "lowlight/safetensors.h"
+#include "lowlight/dtype.h"
 
 namespace lowlight {
 
