@@ -23,6 +23,7 @@
 #include "lowlight/train.h"
 #include "../core/src/train_internal.h"
 #include "support/tiny_weights.h"
+#include "support/training_pairs.h"
 
 extern char** environ;
 
@@ -43,19 +44,7 @@ std::string read_text(const fs::path& path) {
 // batch depend only on which pairs it holds, not on the crop seed: the rank-dependent seeds then draw the
 // same samples as one process, and a 2 x B run must match a 1 x 2B run.
 void write_pairs(const fs::path& dir, int count, unsigned seed) {
-  fs::create_directories(dir / "low");
-  fs::create_directories(dir / "high");
-  std::mt19937 rng(seed);
-  for (int i = 0; i < count; ++i) {
-    Image low(32, 32, 3, SampleType::U8), high(32, 32, 3, SampleType::U8);
-    for (size_t k = 0; k < low.bytes.size(); ++k) {
-      const int v = static_cast<int>(rng() % 60);
-      low.bytes[k] = static_cast<uint8_t>(v);
-      high.bytes[k] = static_cast<uint8_t>(2 * v + 20);
-    }
-    write_image((dir / "low" / (std::to_string(i) + ".png")).string(), low.view());
-    write_image((dir / "high" / (std::to_string(i) + ".png")).string(), high.view());
-  }
+  test::write_training_pairs(dir, count, seed, 32);
 }
 
 // A port that was free a moment ago (the kernel's choice), for one run's rendezvous.

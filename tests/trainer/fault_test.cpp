@@ -23,6 +23,7 @@
 #include "lowlight/train.h"
 #include "../core/src/train_internal.h"
 #include "support/tiny_weights.h"
+#include "support/training_pairs.h"
 
 extern char** environ;
 
@@ -48,19 +49,7 @@ std::vector<std::string> temporaries(const fs::path& dir) {
 
 // `count` 48x48 pairs, high = 2 * low + 20.
 void write_pairs(const fs::path& dir, int count, unsigned seed) {
-  fs::create_directories(dir / "low");
-  fs::create_directories(dir / "high");
-  std::mt19937 rng(seed);
-  for (int i = 0; i < count; ++i) {
-    Image low(48, 48, 3, SampleType::U8), high(48, 48, 3, SampleType::U8);
-    for (size_t k = 0; k < low.bytes.size(); ++k) {
-      const int v = static_cast<int>(rng() % 60);
-      low.bytes[k] = static_cast<uint8_t>(v);
-      high.bytes[k] = static_cast<uint8_t>(2 * v + 20);
-    }
-    write_image((dir / "low" / (std::to_string(i) + ".png")).string(), low.view());
-    write_image((dir / "high" / (std::to_string(i) + ".png")).string(), high.view());
-  }
+  test::write_training_pairs(dir, count, seed, 48);
 }
 
 // Soft RLIMIT_FSIZE for this process while in scope, SIGXFSZ ignored (so a write past it fails with EFBIG).
