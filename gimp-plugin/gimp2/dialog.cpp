@@ -101,7 +101,8 @@ GtkWidget* advanced(Dialog& d) {
   gtk_table_set_row_spacings(GTK_TABLE(table), 6);
   gtk_container_set_border_width(GTK_CONTAINER(table), 6);
   gimp_table_attach_aligned(GTK_TABLE(table), 0, 0, "_Device:", 0.0, 0.5, device_combo(d), 2, FALSE);
-  GtkWidget* tile = gtk_spin_button_new_with_range(0, 8192, 16);
+  // Steps of 32 from 0 (automatic): every value reached with the arrows is a tile the engine accepts (>= 32).
+  GtkWidget* tile = gtk_spin_button_new_with_range(0, 8192, 32);
   gtk_spin_button_set_value(GTK_SPIN_BUTTON(tile), d.session.params().tile);
   gtk_widget_set_tooltip_text(tile, kTileTooltip);
   g_signal_connect(tile, "value-changed", G_CALLBACK(on_tile), &d);
