@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string>
 
+#include "support/files.h"
+
 namespace lowlight::test {
 
 struct RunResult {
@@ -15,13 +17,6 @@ struct RunResult {
   std::string out;
   std::string err;
 };
-
-inline std::string slurp(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 // Runs `lowlight ARGS` through the shell (arguments are the caller's, unquoted paths without spaces),
 // with `env` prepended (e.g. "LOWLIGHT_MODEL_PATH=/x").

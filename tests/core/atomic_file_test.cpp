@@ -9,18 +9,12 @@
 #include "lowlight/atomic_file.h"
 #include "lowlight/error.h"
 #include "support/tiny_weights.h"
+#include "support/files.h"
 
 namespace fs = std::filesystem;
 
 namespace lowlight {
 namespace {
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 size_t entries(const fs::path& dir) { return std::distance(fs::directory_iterator(dir), fs::directory_iterator()); }
 
@@ -28,16 +22,16 @@ TEST(AtomicFile, WritesReplacesOnlyWhenAllowedAndLeavesNoTemporaries) {
   const fs::path dir = test::temp_dir("atomic");
   const std::string path = (dir / "out.bin").string();
   write_file_atomic(path, "first", Overwrite::No);
-  EXPECT_EQ(slurp(path), "first");
+  EXPECT_EQ(test::slurp(path), "first");
   try {
     write_file_atomic(path, "second", Overwrite::No);
     FAIL() << "an existing file was replaced";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
-  EXPECT_EQ(slurp(path), "first");
+  EXPECT_EQ(test::slurp(path), "first");
   write_file_atomic(path, std::vector<ByteRange>{{"sec", 3}, {"ond", 3}}, Overwrite::Yes);
-  EXPECT_EQ(slurp(path), "second");
+  EXPECT_EQ(test::slurp(path), "second");
   EXPECT_EQ(entries(dir), 1u);
   EXPECT_THROW(write_file_atomic((dir / "missing" / "x").string(), "x", Overwrite::Yes), Error);
   EXPECT_THROW(write_file_atomic("", "x", Overwrite::Yes), Error);

@@ -16,15 +16,9 @@
 
 #include "lowlight/engine.h"
 #include "lowlight/image.h"
+#include "support/files.h"
 
 namespace lowlight::test {
-
-inline std::string slurp(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 // A dark, structured test picture (gradients and a checker pattern at 5-15 % brightness), alpha varying
 // over the whole range except fully transparent (whose colour PNG export may drop).

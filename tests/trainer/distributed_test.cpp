@@ -24,6 +24,7 @@
 #include "../core/src/train_internal.h"
 #include "support/tiny_weights.h"
 #include "support/training_pairs.h"
+#include "support/files.h"
 
 extern char** environ;
 
@@ -32,13 +33,6 @@ using namespace lowlight;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // `count` 32x32 pairs, high = 2 * low + 20. Crops of the whole image (32) without augmentation make a
 // batch depend only on which pairs it holds, not on the crop seed: the rank-dependent seeds then draw the
@@ -99,7 +93,7 @@ struct Trainer {
       if (Clock::now() > deadline) {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, &status, 0);
-        ADD_FAILURE() << "lowlight-train did not end within " << limit << " s: " << read_text(err);
+        ADD_FAILURE() << "lowlight-train did not end within " << limit << " s: " << test::slurp(err);
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -107,7 +101,7 @@ struct Trainer {
     seconds = std::chrono::duration<double>(Clock::now() - started).count();
     code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
-  std::string text() const { return read_text(err); }
+  std::string text() const { return test::slurp(err); }
 
  private:
   Clock::time_point started;
@@ -119,7 +113,7 @@ bool one_error_line(const std::string& err) {
 
 // metrics.csv without the wall-time column.
 std::string metrics_without_seconds(const fs::path& run) {
-  std::istringstream in(read_text(run / "metrics.csv"));
+  std::istringstream in(test::slurp(run / "metrics.csv"));
   std::string line, out;
   while (std::getline(in, line)) out += line.substr(0, line.rfind(',')) + "\n";
   return out;
@@ -211,7 +205,7 @@ TEST_F(Distributed, TwoRanksMatchOneProcessWithTheGlobalBatch) {
     const double loss_b = std::stod(lb.substr(lb.find(',', lb.find(',') + 1) + 1));
     EXPECT_NEAR(loss_a, loss_b, 1e-6 * loss_a) << la << " / " << lb;
   }
-  EXPECT_NE(read_text(root / "two" / "options.json").find("\"world_size\": 2"), std::string::npos);
+  EXPECT_NE(test::slurp(root / "two" / "options.json").find("\"world_size\": 2"), std::string::npos);
 }
 
 // A 2-rank run stopped after 1 epoch and resumed by 2 ranks draws the same curve as one that never stopped;

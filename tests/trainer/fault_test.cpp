@@ -24,6 +24,7 @@
 #include "../core/src/train_internal.h"
 #include "support/tiny_weights.h"
 #include "support/training_pairs.h"
+#include "support/files.h"
 
 extern char** environ;
 
@@ -31,13 +32,6 @@ namespace fs = std::filesystem;
 using namespace lowlight;
 
 namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Files a writer left behind: the atomic writer's temporaries are ".NAME.tmp-PID-N".
 std::vector<std::string> temporaries(const fs::path& dir) {
@@ -83,7 +77,7 @@ Outcome run_trainer(const std::string& args, const fs::path& scratch, const std:
   const std::string command = "bash -c \"" + prefix + " exec " + LOWLIGHT_TRAIN_EXE + " " + args + "\" >/dev/null 2>" +
                               err.string();
   const int status = std::system(command.c_str());
-  Outcome r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(err)};
+  Outcome r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::slurp(err)};
   fs::remove(err);
   return r;
 }
@@ -129,7 +123,7 @@ TEST_F(TrainerFaults, CheckpointOnAFullDiskIsOneErrorAndKeepsThePreviousOne) {
   fs::create_directories(dir);
   const std::string path = (dir / "last.ckpt").string();
   lowlight::detail::save_checkpoint(path, *model, adam, state);
-  const std::string good = read_text(path);
+  const std::string good = test::slurp(path);
   ASSERT_GT(good.size(), 8192u);
 
   state.epochs_done = 2;
@@ -143,7 +137,7 @@ TEST_F(TrainerFaults, CheckpointOnAFullDiskIsOneErrorAndKeepsThePreviousOne) {
     EXPECT_NE(message.find(path), std::string::npos) << message;
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
-  EXPECT_EQ(read_text(path), good);
+  EXPECT_EQ(test::slurp(path), good);
   EXPECT_EQ(temporaries(dir), std::vector<std::string>{});
   lowlight::detail::LoopState back;
   lowlight::detail::load_checkpoint(path, *model, adam, back);
@@ -156,7 +150,7 @@ TEST_F(TrainerFaults, TrainerOnAFullDiskStopsCleanlyAndResumes) {
   const fs::path run = root / "run";
   Outcome r = run_trainer(flags(run, 1), root);
   ASSERT_EQ(r.code, 0) << r.err;
-  const std::string good = read_text(run / "last.ckpt");
+  const std::string good = test::slurp(run / "last.ckpt");
   uintmax_t others = 0;
   for (const char* name : {"best.safetensors", "curves.png", "samples.png", "metrics.csv", "options.json"})
     others = std::max(others, fs::file_size(run / name));
@@ -169,12 +163,12 @@ TEST_F(TrainerFaults, TrainerOnAFullDiskStopsCleanlyAndResumes) {
   EXPECT_TRUE(ends_in_one_error_line(r.err)) << r.err;
   EXPECT_NE(r.err.find("last.ckpt"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("previous one is kept"), std::string::npos) << r.err;
-  EXPECT_EQ(read_text(run / "last.ckpt"), good);
+  EXPECT_EQ(test::slurp(run / "last.ckpt"), good);
   EXPECT_EQ(temporaries(run), std::vector<std::string>{});
 
   r = run_trainer("--resume " + run.string() + " --epochs 2", root);
   EXPECT_EQ(r.code, 0) << r.err;
-  const std::string csv = read_text(run / "metrics.csv");
+  const std::string csv = test::slurp(run / "metrics.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3) << csv;  // header + 2 epochs
 }
 
@@ -197,12 +191,12 @@ TEST_F(TrainerFaults, SigtermCheckpointsAndExits143) {
   posix_spawn_file_actions_destroy(&files);
   // Once an epoch has been reported the run is in its loop; then stop it.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-  while (read_text(err).find("epoch 1/") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+  while (test::slurp(err).find("epoch 1/") == std::string::npos && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  const std::string text = read_text(err);
+  const std::string text = test::slurp(err);
   ASSERT_TRUE(WIFEXITED(status)) << text;
   EXPECT_EQ(WEXITSTATUS(status), 143) << text;
   EXPECT_NE(text.find("continue with: lowlight-train --resume"), std::string::npos) << text;
@@ -239,7 +233,7 @@ TEST_F(TrainerFaults, TruncatedJpegPairIsNamedOrSkipped) {
   for (size_t k = 0; k < low.bytes.size(); ++k) low.bytes[k] = static_cast<uint8_t>(k * 7 % 50);
   const fs::path bad = root / "train" / "low" / "9.jpg";
   write_image(bad.string(), low.view());
-  const std::string jpeg = read_text(bad);
+  const std::string jpeg = test::slurp(bad);
   std::ofstream(bad, std::ios::binary | std::ios::trunc) << jpeg.substr(0, jpeg.size() / 2);
   write_image((root / "train" / "high" / "9.jpg").string(), low.view());
   TrainOptions o = default_train_options();
