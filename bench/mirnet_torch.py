@@ -159,6 +159,30 @@ class RRG(nn.Module):
         return x + self.conv2(self.mrbs(self.conv1(x)))
 
 
+class GlobalBranch(nn.Module):
+    """Per image a gain, a gamma and a 3x3 colour matrix from a 32x32 thumbnail (model.h, GlobalBranch)."""
+
+    def __init__(self, g):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, g, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(g, 2 * g, 3, stride=2, padding=1)
+        self.conv3 = nn.Conv2d(2 * g, 2 * g, 3, stride=2, padding=1)
+        self.fc, self.head = conv(2 * g, 2 * g, 1), conv(2 * g, 11, 1)
+
+    def forward(self, x):
+        t = F.adaptive_avg_pool2d(x.float(), (32, 32)).to(self.conv1.weight.dtype)
+        t = F.relu(self.conv3(F.relu(self.conv2(F.relu(self.conv1(t))))))
+        return self.head(F.relu(self.fc(t.mean((2, 3), keepdim=True)))).flatten(1).float()
+
+    @staticmethod
+    def apply(y, p):
+        n = y.shape[0]
+        gain, gamma = p[:, 0].exp().view(n, 1, 1, 1), p[:, 1].exp().view(n, 1, 1, 1)
+        matrix = torch.eye(3, dtype=p.dtype, device=p.device) + p[:, 2:].view(n, 3, 3)
+        z = y.float().clamp(1e-3, 1.0).pow(gamma) * gain
+        return torch.einsum("nij,njhw->nihw", matrix, z).to(y.dtype)
+
+
 class MIRNet(nn.Module):
     def __init__(self, config):
         super().__init__()
@@ -167,8 +191,12 @@ class MIRNet(nn.Module):
         self.conv_in = conv(3, C, 3)
         self.rrgs = nn.Sequential(*[RRG(config) for _ in range(config["rrgs"])])
         self.conv_out = conv(C, 3, 3)
+        if config.get("global", 0) > 0:
+            self.add_module("global", GlobalBranch(config["global"]))
 
     def forward(self, x):
+        branch = getattr(self, "global", None)
+        params = branch(x) if branch is not None else None
         H, W = x.shape[2], x.shape[3]
         m = 1 << (self.config["streams"] - 1)
         ph, pw = (m - H % m) % m, (m - W % m) % m
@@ -178,8 +206,8 @@ class MIRNet(nn.Module):
             widen = x.device.type == "cpu" and x.dtype != torch.float32
             inp = F.pad(x.float() if widen else x, (0, pw, 0, ph), mode="reflect" if (ph < H and pw < W) else "replicate")
             inp = inp.to(x.dtype)
-        y = self.conv_out(self.rrgs(self.conv_in(inp))) + inp
-        return y[:, :, :H, :W]
+        y = (self.conv_out(self.rrgs(self.conv_in(inp))) + inp)[:, :, :H, :W]
+        return GlobalBranch.apply(y, params) if params is not None else y
 
 
 def load_safetensors(path):

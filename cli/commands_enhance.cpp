@@ -115,7 +115,8 @@ bool enhance_one(const Enhancer& enhancer, const Job& job, const std::string& la
   ProgressBar bar(label);
   if (!enhancer.enhance(input.view(), output.view(), [&](double f) { return bar.update(f); })) return false;
   bar.finish();
-  write_image(job.output, output.view(), overwrite);  // never over a file that appeared meanwhile without --overwrite
+  // Never over a file that appeared meanwhile without --overwrite; the input's EXIF and ICC profile go along.
+  write_image(job.output, output.view(), overwrite, input.metadata);
   return true;
 }
 

@@ -196,7 +196,8 @@ int run_eval(const EvalOptions& o) {
     mean.ssim += s.ssim / pairs.size();
     mean.psnr_gt_mean += s.psnr_gt_mean / pairs.size();
     if (!o.out.empty())
-      write_image((fs::path(o.out) / pair.name).string(), result.view(), o.overwrite ? Overwrite::Yes : Overwrite::No);
+      write_image((fs::path(o.out) / pair.name).string(), result.view(), o.overwrite ? Overwrite::Yes : Overwrite::No,
+                  low.metadata);
   }
   if (o.json)
     print_json(scores, mean, o, o.baseline.empty() ? "model" : o.baseline, weights);

@@ -45,6 +45,9 @@ int run_info(const InfoOptions& o) {
   std::printf("  C=%d, %d RRG x %d MRB, %d streams, spatial-attention kernel %d, reduction %d%s\n", c.channels,
               c.rrgs, c.mrbs, c.streams, c.sa_kernel, c.reduction,
               c.keras_last_skff || c.keras_softmax_channels ? ", Keras quirks on" : "");
+  if (c.global > 0)
+    std::printf("  global exposure and colour branch: width %d, on a 32x32 thumbnail of the whole image (one gain, "
+                "gamma and colour matrix per image, keys global.*)\n", c.global);
   std::printf("dtype: %s\n", dtype);
   std::printf("parameters: %lld in the file, %lld from the config's formula%s\n",
               static_cast<long long>(info.parameters), static_cast<long long>(formula),

@@ -12,6 +12,7 @@
 #include "lowlight/error.h"
 #include "lowlight/image.h"
 #include "lowlight/models.h"
+#include "lowlight/version.h"
 
 namespace lowlight::cli {
 namespace {
@@ -59,18 +60,19 @@ std::string resolve_weights(const std::string& weights, const std::string& model
 }  // namespace lowlight::cli
 
 int main(int argc, char** argv) {
-  lowlight::prefer_passive_openmp(argv);  // may re-execute this program once, before anything else runs
-  lowlight::keep_freed_memory();
+  lowlight::init_process(argc, argv);  // may re-execute this program once, before anything else runs
   using namespace lowlight::cli;
   CLI::App app{"lowlight: low-light image enhancement with MIRNet"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "lowlight 0.1.0");
+  app.set_version_flag("--version", std::string("lowlight ") + lowlight::kVersion);
 
+#if LOWLIGHT_CLI_IMAGE_FILES  // builds without OpenCV have no image files (cli/CMakeLists.txt)
   EnhanceOptions enhance;
   EvalOptions eval;
-  InfoOptions info;
   CLI::App* enhance_cmd = add_enhance_command(app, enhance);
   CLI::App* eval_cmd = add_eval_command(app, eval);
+#endif
+  InfoOptions info;
   CLI::App* info_cmd = add_info_command(app, info);
   BenchOptions bench;
   CLI::App* bench_cmd = add_bench_command(app, bench);
@@ -90,8 +92,10 @@ int main(int argc, char** argv) {
 
   install_interrupt_handler();
   try {
+#if LOWLIGHT_CLI_IMAGE_FILES
     if (*enhance_cmd) return run_enhance(enhance);
     if (*eval_cmd) return run_eval(eval);
+#endif
     if (*info_cmd) return run_info(info);
     if (*bench_cmd) return run_bench(bench);
   } catch (const lowlight::Error& e) {

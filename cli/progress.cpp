@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "lowlight/duration.h"
 
 namespace lowlight::cli {
 
@@ -16,16 +17,6 @@ ProgressBar::ProgressBar(std::string label)
 
 ProgressBar::~ProgressBar() { finish(); }
 
-std::string format_duration(double seconds) {
-  const long total = std::lround(std::max(0.0, seconds));
-  char text[32];
-  if (total >= 3600)
-    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
-  else
-    std::snprintf(text, sizeof text, "%ld:%02ld", total / 60, total % 60);
-  return text;
-}
-
 bool ProgressBar::update(double fraction) {
   if (interrupted()) return false;
   if (!enabled_) return true;
@@ -34,13 +25,14 @@ bool ProgressBar::update(double fraction) {
   last_draw_ = now;
   fraction = std::clamp(fraction, 0.0, 1.0);
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const std::string eta = fraction > 0.0 ? format_duration(elapsed * (1.0 - fraction) / fraction) : "?";
+  const auto clock = [](double seconds) { return format_duration(seconds, DurationStyle::Clock); };
+  const std::string eta = fraction > 0.0 ? clock(elapsed * (1.0 - fraction) / fraction) : "?";
   constexpr int kWidth = 30;
   const int filled = static_cast<int>(fraction * kWidth);
   std::string bar(filled, '#');
   bar.append(kWidth - filled, '.');
   std::fprintf(stderr, "\r%s [%s] %3d%%  elapsed %s  ETA %s\033[K", label_.c_str(), bar.c_str(),
-               static_cast<int>(fraction * 100.0), format_duration(elapsed).c_str(), eta.c_str());
+               static_cast<int>(fraction * 100.0), clock(elapsed).c_str(), eta.c_str());
   std::fflush(stderr);
   drawn_ = true;
   return true;

@@ -22,7 +22,4 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_draw_;
 };
 
-// "1:05" or "1:02:03".
-std::string format_duration(double seconds);
-
 }  // namespace lowlight::cli

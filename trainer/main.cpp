@@ -8,11 +8,15 @@
 #include <functional>
 #include <memory>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 #include "lowlight/device.h"
 #include "lowlight/distributed.h"
+#include "lowlight/duration.h"
 #include "lowlight/error.h"
 #include "lowlight/train.h"
+#include "lowlight/version.h"
 #include "lowlight/weights.h"
 
 namespace {
@@ -32,21 +36,14 @@ std::string quote(const std::string& arg) {
   return out + "'";
 }
 
-std::string format_time(double seconds) {
-  if (!(seconds >= 0) || seconds > 1e8) return "--:--";
-  const long s = static_cast<long>(seconds);
-  char text[32];
-  if (s >= 3600) std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-  else std::snprintf(text, sizeof text, "%02ld:%02ld", s / 60, s % 60);
-  return text;
-}
+std::string clock_text(double seconds) { return lowlight::format_duration(seconds, lowlight::DurationStyle::Clock); }
 
 void print_epoch(const lowlight::EpochMetrics& m, int epochs, double steps_per_second) {
   std::fprintf(stderr,
                "epoch %d/%d  step %lld  train loss %.5f  val loss %.5f  val PSNR %.3f dB (seed-compatible %.4f)  "
                "SSIM %.4f  lr %.3g  %.4f steps/s  %s\n",
                m.epoch, epochs, static_cast<long long>(m.step), m.train_loss, m.val_loss, m.val_psnr,
-               m.val_psnr_seedcompat, m.val_ssim, m.lr, steps_per_second, format_time(m.seconds).c_str());
+               m.val_psnr_seedcompat, m.val_ssim, m.lr, steps_per_second, clock_text(m.seconds).c_str());
 }
 
 bool report(const lowlight::TrainProgress& p, bool terminal) {
@@ -57,34 +54,47 @@ bool report(const lowlight::TrainProgress& p, bool terminal) {
     const int width = 24, filled = width * p.step / std::max(1, p.steps_per_epoch);
     std::fprintf(stderr, "\repoch %d/%d [%s%s] %d/%d  %.2f steps/s  ETA %s  loss %.5f ", p.epoch, p.epochs,
                  std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), p.step,
-                 p.steps_per_epoch, p.steps_per_second, format_time(p.eta_seconds).c_str(), p.running_loss);
+                 p.steps_per_epoch, p.steps_per_second, clock_text(p.eta_seconds).c_str(), p.running_loss);
   }
   std::fflush(stderr);
   return g_stop == 0;
 }
 
+// An empty text or list has no default to show (the help says what none means).
+template <typename T>
+bool shows_default(const T& value) {
+  if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::vector<std::string>>) return !value.empty();
+  else return true;
+}
+
 // Flags override the config file, which overrides the defaults: each flag remembers whether it was given.
+// There is one flag per option of the table in train.h, its default shown by CLI11 from the default options.
 struct Overrides {
   CLI::App& app;
   std::vector<std::function<void(lowlight::TrainOptions&)>> setters;
   std::vector<const CLI::Option*> options;
 
-  template <typename T, typename Set>
-  void option(const std::string& name, const std::string& help, Set set) {
-    auto value = std::make_shared<T>();
-    CLI::Option* opt = app.add_option(name, *value, help);
-    options.push_back(opt);
-    setters.push_back([opt, value, set](lowlight::TrainOptions& o) {
-      if (opt->count()) set(o, *value);
-    });
+  void add_all(const lowlight::TrainOptions& defaults) {
+    for (const lowlight::TrainOptionSpec& spec : lowlight::train_option_specs())
+      if (spec.flag) std::visit([&](const auto& initial) { add(spec, initial); }, spec.get(defaults));
   }
-  template <typename Set>
-  void flag(const std::string& name, const std::string& help, Set set) {
-    CLI::Option* opt = app.add_flag(name, help);
+  template <typename T>
+  void add(const lowlight::TrainOptionSpec& spec, const T& initial) {
+    CLI::Option* opt = nullptr;
+    if constexpr (std::is_same_v<T, bool>) {  // a flag without a value sets the option to flag_sets
+      opt = app.add_flag(spec.flag, spec.help);
+      setters.push_back([opt, &spec](lowlight::TrainOptions& o) {
+        if (opt->count()) spec.set(o, spec.flag_sets);
+      });
+    } else {
+      auto value = std::make_shared<T>(initial);
+      opt = app.add_option(spec.flag, *value, spec.help);
+      if (shows_default(initial)) opt->capture_default_str();
+      setters.push_back([opt, &spec, value](lowlight::TrainOptions& o) {
+        if (opt->count()) spec.set(o, *value);
+      });
+    }
     options.push_back(opt);
-    setters.push_back([opt, set](lowlight::TrainOptions& o) {
-      if (opt->count()) set(o);
-    });
   }
   // Names of the flags given other than `except`.
   std::vector<std::string> given(const std::string& except) const {
@@ -97,57 +107,6 @@ struct Overrides {
     for (const auto& set : setters) set(o);
   }
 };
-
-void add_options(Overrides& f) {
-  using O = lowlight::TrainOptions;
-  f.option<std::vector<std::string>>("--train", "paired folders (low/, high/) to train on, pooled",
-                                     [](O& o, const std::vector<std::string>& v) { o.data.train_dirs = v; });
-  f.option<std::string>("--val", "paired folder to validate on (default: split --train)",
-                        [](O& o, const std::string& v) { o.data.val_dir = v; });
-  f.option<int>("--split", "without --val: first N names (sorted as strings) train, the rest validate [300]",
-                [](O& o, int v) { o.data.split = v; });
-  f.option<int>("--channels", "model width C [64]", [](O& o, int v) { o.model.channels = v; });
-  f.option<int>("--rrgs", "recursive residual groups [3]", [](O& o, int v) { o.model.rrgs = v; });
-  f.option<int>("--mrbs", "multi-scale residual blocks per RRG [2]", [](O& o, int v) { o.model.mrbs = v; });
-  f.option<int>("--streams", "parallel resolutions, 2..4 [3]", [](O& o, int v) { o.model.streams = v; });
-  f.option<int>("--sa-kernel", "spatial-attention kernel [1]", [](O& o, int v) { o.model.sa_kernel = v; });
-  f.option<int>("--reduction", "attention squeeze ratio [8]", [](O& o, int v) { o.model.reduction = v; });
-  f.flag("--keras-last-skff", "seed-compat: final SKFF fed the lowest stream twice",
-         [](O& o) { o.model.keras_last_skff = true; });
-  f.flag("--keras-softmax-channels", "seed-compat: SKFF softmax over channels",
-         [](O& o) { o.model.keras_softmax_channels = true; });
-  f.option<std::string>("--loss", "charbonnier, rmse, mse or l1 [charbonnier]",
-                        [](O& o, const std::string& v) { o.loss = lowlight::parse_loss(v); });
-  f.option<double>("--lr", "Adam learning rate [1e-4]", [](O& o, double v) { o.lr = v; });
-  f.option<std::string>("--schedule", "plateau (val PSNR, x0.5 after 5 epochs), cosine or constant [plateau]",
-                        [](O& o, const std::string& v) { o.schedule = lowlight::parse_schedule(v); });
-  f.option<double>("--min-lr", "floor of the schedule [0]", [](O& o, double v) { o.min_lr = v; });
-  f.option<int>("--epochs", "epochs [50]", [](O& o, int v) { o.epochs = v; });
-  f.option<int>("--batch", "batch size [4]", [](O& o, int v) { o.batch = v; });
-  f.option<int>("--crop", "training crop side [128]", [](O& o, int v) { o.data.crop = v; });
-  f.option<int>("--steps", "steps per epoch [75]", [](O& o, int v) { o.steps_per_epoch = v; });
-  f.option<uint64_t>("--seed", "seed for init, crops, order, augmentation [1]", [](O& o, uint64_t v) { o.seed = v; });
-  f.option<std::string>("--augment", "none or flips (flips and 90-degree rotations) [none]",
-                        [](O& o, const std::string& v) { o.data.augment = lowlight::parse_augment(v); });
-  f.flag("--no-shuffle", "keep the file order every epoch (as the Keras example)",
-         [](O& o) { o.data.shuffle = false; });
-  f.flag("--val-full", "validate on whole images instead of fixed seeded crops", [](O& o) { o.data.val_full = true; });
-  f.option<int>("--val-crop", "side of the fixed validation crops [128]", [](O& o, int v) { o.data.val_crop = v; });
-  f.option<double>("--identity", "probability that a sample is a lit (high) image as its own target [0]",
-                   [](O& o, double v) { o.data.identity = v; });
-  f.option<double>("--exposure", "input exposure jitter: gain exp(U(-e,e)), gamma exp(U(-e/2,e/2)) [0]",
-                   [](O& o, double v) { o.data.exposure = v; });
-  f.option<double>("--ssim-weight", "weight of (1 - SSIM) added to the loss [0]", [](O& o, double v) { o.ssim_weight = v; });
-  f.option<int>("--warmup", "linear warm-up steps of the cosine schedule [0]", [](O& o, int v) { o.warmup_steps = v; });
-  f.flag("--skip-bad", "skip bad pairs with a warning instead of stopping", [](O& o) { o.data.skip_bad = true; });
-  f.option<int>("--samples", "validation images in samples.png [4]", [](O& o, int v) { o.data.samples = v; });
-  f.option<std::string>("--device", "auto, cpu or cuda [auto]",
-                        [](O& o, const std::string& v) { o.device = lowlight::parse_device(v); });
-  f.option<int>("--threads", "CPU threads (0: the physical cores) [0]", [](O& o, int v) { o.threads = v; });
-  f.option<std::string>("--precision", "fp32, bf16 (mixed precision) or auto (bf16 where native) [fp32]",
-                        [](O& o, const std::string& v) { o.precision = lowlight::parse_precision(v); });
-  f.flag("--nchw", "plain NCHW memory format on CPU (default: channels-last)", [](O& o) { o.channels_last = false; });
-}
 
 // Data-parallel launch flags; each defaults to the launcher's environment (distributed.h).
 struct DistFlags {
@@ -165,8 +124,8 @@ struct DistFlags {
     g->add_option("--local-rank", local_rank, "this process's index on its machine (its CUDA device) [0]");
     g->add_option("--master-addr", master_addr, "rank 0's host name or address [127.0.0.1]");
     g->add_option("--master-port", master_port, "rank 0's rendezvous port [29500]");
-    g->add_option("--dist-backend", backend, "auto (NCCL on CUDA, else Gloo), gloo or nccl [auto]");
-    g->add_option("--dist-timeout", timeout, "seconds to wait for a missing or silent rank [1800]");
+    g->add_option("--dist-backend", backend, "auto (NCCL on CUDA, else Gloo), gloo or nccl")->capture_default_str();
+    g->add_option("--dist-timeout", timeout, "seconds to wait for a missing or silent rank")->capture_default_str();
     g->add_flag("--allow-world-size-change", allow_world_size_change,
                 "resume with another number of processes (changes the global batch)");
   }
@@ -205,9 +164,9 @@ std::string read_text(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  lowlight::prefer_passive_openmp(argv);  // may re-execute this program once, before anything else runs
-  lowlight::keep_freed_memory();
+  lowlight::init_process(argc, argv);  // may re-execute this program once, before anything else runs
   CLI::App app{"lowlight-train: train MIRNet for low-light enhancement (outputs in a run folder)"};
+  app.set_version_flag("--version", std::string("lowlight-train ") + lowlight::kVersion);
   std::string config_path, out_dir, resume_dir, init_path;
   app.add_option("--config", config_path, "JSON training config (flags override it)");
   app.add_option("-o,--out", out_dir, "run folder for a new run");
@@ -215,7 +174,7 @@ int main(int argc, char** argv) {
                  "start from this weight file, e.g. to fine-tune on larger crops (its config is the default one)");
   app.add_option("--resume", resume_dir, "continue the run in this folder from last.ckpt");
   Overrides overrides{app, {}, {}};
-  add_options(overrides);
+  overrides.add_all(lowlight::default_train_options());
   DistFlags dist_flags;
   dist_flags.add(app);
   lowlight::DistributedOptions dist;
@@ -228,6 +187,8 @@ int main(int argc, char** argv) {
                                          missing_path("--resume", resume_dir, true)})
         if (!problem.empty()) throw CLI::ValidationError(problem);
   } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "lowlight-train: error: %s (see lowlight-train --help)\n", e.what());

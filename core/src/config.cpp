@@ -87,6 +87,15 @@ Cost model_cost(const ModelConfig& cfg) {
     c.conv(3, cfg.channels, cfg.channels, 1.0);
   }
   c.conv(3, cfg.channels, 3, 1.0);
+  if (cfg.global > 0) {
+    // On a fixed thumbnail: parameters, and no work that grows with the image (area 0).
+    const int G = cfg.global;
+    c.conv(3, 3, G, 0.0);
+    c.conv(3, G, 2 * G, 0.0);
+    c.conv(3, 2 * G, 2 * G, 0.0);
+    c.pooled_conv(2 * G, 2 * G);
+    c.pooled_conv(2 * G, kGlobalOutputs);
+  }
   return c;
 }
 
@@ -109,6 +118,7 @@ void validate(const ModelConfig& config) {
   if (config.sa_kernel % 2 == 0)
     throw Error("model config: sa_kernel must be odd, found " + std::to_string(config.sa_kernel));
   check_range("reduction", config.reduction, 1, 1024);
+  check_range("global", config.global, 0, 256);
 }
 
 std::string to_json(const ModelConfig& config) {
@@ -120,6 +130,8 @@ std::string to_json(const ModelConfig& config) {
             {"reduction", config.reduction},
             {"keras_last_skff", config.keras_last_skff},
             {"keras_softmax_channels", config.keras_softmax_channels}};
+  // Written only when present, so the configs (and weight files) of networks without it stay as they were.
+  if (config.global > 0) j["global"] = config.global;
   return j.dump();
 }
 
@@ -147,6 +159,7 @@ ModelConfig model_config_from_json(const std::string& text) {
     else if (key == "reduction") integer(config.reduction);
     else if (key == "keras_last_skff") boolean(config.keras_last_skff);
     else if (key == "keras_softmax_channels") boolean(config.keras_softmax_channels);
+    else if (key == "global") integer(config.global);
     else throw Error("model config: unknown key \"" + key + "\"");
   }
   validate(config);
@@ -164,7 +177,7 @@ int size_multiple(const ModelConfig& config) { return 1 << (config.streams - 1);
 bool operator==(const ModelConfig& a, const ModelConfig& b) {
   return a.channels == b.channels && a.rrgs == b.rrgs && a.mrbs == b.mrbs && a.streams == b.streams &&
          a.sa_kernel == b.sa_kernel && a.reduction == b.reduction && a.keras_last_skff == b.keras_last_skff &&
-         a.keras_softmax_channels == b.keras_softmax_channels;
+         a.keras_softmax_channels == b.keras_softmax_channels && a.global == b.global;
 }
 
 }  // namespace lowlight

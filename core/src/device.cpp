@@ -186,13 +186,21 @@ int default_cpu_threads() {
 
 int max_cpu_threads() { return 4 * static_cast<int>(allowed_cpus().size()); }
 
-void set_cpu_threads(int threads) {
+int resolve_cpu_threads(int threads) {
   if (threads < 0) throw Error("thread count must be >= 0 (0: the physical cores), got " + std::to_string(threads));
   if (threads > max_cpu_threads())
     throw Error("thread count " + std::to_string(threads) + " is more than 4x the " +
                 std::to_string(allowed_cpus().size()) + " CPUs this process may use (at most " +
                 std::to_string(max_cpu_threads()) + ")");
-  torch::set_num_threads(threads > 0 ? threads : default_cpu_threads());
+  return threads > 0 ? threads : default_cpu_threads();
+}
+
+void set_cpu_threads(int threads) { torch::set_num_threads(resolve_cpu_threads(threads)); }
+
+void init_process(int /*argc*/, char** argv) {
+  prefer_passive_openmp(argv);  // may re-execute the program, so before anything else happens
+  keep_freed_memory();
+  set_cpu_threads(0);
 }
 
 }  // namespace lowlight

@@ -8,6 +8,7 @@
 #include "lowlight/engine.h"
 
 #include <ATen/Parallel.h>
+#include <malloc.h>
 #include <c10/core/StreamGuard.h>
 #include <c10/core/impl/VirtualGuardImpl.h>
 
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <vector>
@@ -107,6 +109,42 @@ void validate_settings(const EnhanceSettings& s) {
 }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// After the context pass. keep_freed_memory() (device.h) keeps its freed activations in the heap, where the
+// tile pass's blocks of other sizes fit them only in part, so the heap grew past both passes' peaks: 12 MP in
+// fp32 peaked at 1294 MiB, against 1131 MiB for the tile pass alone. Handing the free pages back costs one
+// round of page faults per image and brings the peak to 1147 MiB (docs/context.md).
+void return_freed_memory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
+// Runs the calls of one Enhancer with its own CPU thread count: LibTorch's intra-op count, which its
+// convolutions and the fused kernels' parallel loops (at::parallel_for) follow. With LibTorch's OpenMP backend
+// the count belongs to the calling thread, so two threads' calls each keep theirs; setting it also writes
+// process-wide state (the count threads yet to start take, the pthreadpool's size), hence the mutex. The
+// caller's count comes back when the call returns.
+class ThreadScope {
+ public:
+  explicit ThreadScope(int threads) : previous_(torch::get_num_threads()), changed_(threads != previous_) {
+    if (changed_) set(threads);
+  }
+  ~ThreadScope() {
+    if (changed_) set(previous_);
+  }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  static void set(int threads) {
+    static std::mutex mutex;
+    const std::lock_guard<std::mutex> lock(mutex);
+    torch::set_num_threads(threads);
+  }
+  int previous_;
+  bool changed_;
+};
 
 // Host buffers a tile travels through: two inputs (the CPU gathers tile k+1 while the device works on
 // tile k) and one output, each `floats` long. Pinned (page-locked) for CUDA, so that the copies to and
@@ -225,17 +263,18 @@ struct Enhancer::State {
   torch::ScalarType dtype = torch::kFloat;
   std::optional<c10::Stream> stream;  // CUDA: the enhancer's own stream, so its copies can overlap
   std::string model_id;               // EnhanceContext::model of this enhancer's contexts
+  int threads = 1;                    // CPU threads of this enhancer's calls (resolved, never 0)
 
   TilePlan plan(int width, int height) const;
   std::pair<int, int> context_size(int width, int height) const;
-  EnhanceContext context(const ImageView& image) const;
+  EnhanceContext context(const ConstImageView& image) const;
   ImageContext tensors_of(const EnhanceContext& context) const;
   torch::Tensor run_model(const torch::Tensor& x, ImageContext* replay, float gamma) const;
   void start_tile(const torch::Tensor& in, int height, int width, const torch::Tensor& out, ImageContext* replay,
                   float gamma) const;
   void finish_tile(int height, int width) const;
   Error tile_error(const c10::Error& e, int width, int height) const;
-  void enhance_tiled(const ImageView& in, const ImageView& out, const ProgressFn& progress,
+  void enhance_tiled(const ConstImageView& in, const ImageView& out, const ProgressFn& progress,
                      const EnhanceContext* context, bool* done) const;
 };
 
@@ -245,7 +284,8 @@ Enhancer::Enhancer(const std::string& weights_path, const EnhanceSettings& setti
   State& s = *state_;
   s.settings = settings;
   s.device = resolve_device(settings.device);
-  set_cpu_threads(settings.threads);
+  s.threads = resolve_cpu_threads(settings.threads);
+  const ThreadScope own_threads(s.threads);
   s.model = load_weights(weights_path, &s.info);
   s.model_id = weights_path + " " + to_json(s.info.config);
   s.model->eval();
@@ -272,6 +312,7 @@ Enhancer& Enhancer::operator=(Enhancer&&) noexcept = default;
 const WeightsInfo& Enhancer::info() const { return state_->info; }
 DeviceKind Enhancer::device() const { return state_->device; }
 Precision Enhancer::precision() const { return state_->precision; }
+int Enhancer::threads() const { return state_->threads; }
 const EnhanceSettings& Enhancer::settings() const { return state_->settings; }
 
 TilePlan Enhancer::plan(int width, int height) const { return state_->plan(width, height); }
@@ -376,7 +417,7 @@ Error Enhancer::State::tile_error(const c10::Error& e, int width, int height) co
                device_name(device) + ": " + first_line(e.what_without_backtrace()));
 }
 
-bool Enhancer::enhance(const ImageView& in, const ImageView& out, const ProgressFn& progress,
+bool Enhancer::enhance(const ConstImageView& in, const ImageView& out, const ProgressFn& progress,
                        const EnhanceContext* context) const {
   pixels::validate_view(in, "input");
   pixels::validate_view(out, "output");
@@ -384,6 +425,7 @@ bool Enhancer::enhance(const ImageView& in, const ImageView& out, const Progress
     throw Error("output image " + std::to_string(out.width) + "x" + std::to_string(out.height) + "x" +
                 std::to_string(out.channels) + " does not match input " + std::to_string(in.width) + "x" +
                 std::to_string(in.height) + "x" + std::to_string(in.channels));
+  const ThreadScope own_threads(state_->threads);
   if (progress && !progress(0.0)) return false;
   if (state_->settings.strength == 0.0f) {
     // The model cannot change anything: copy (exactly, even across sample types) and skip it.
@@ -395,8 +437,9 @@ bool Enhancer::enhance(const ImageView& in, const ImageView& out, const Progress
   return done;
 }
 
-EnhanceContext Enhancer::context(const ImageView& image) const {
+EnhanceContext Enhancer::context(const ConstImageView& image) const {
   pixels::validate_view(image, "image");
+  const ThreadScope own_threads(state_->threads);
   return state_->context(image);
 }
 
@@ -430,7 +473,7 @@ void accumulate(const float* result, tiles::Span sx, tiles::Span sy, const std::
 
 // Area average of `in` to width x height RGB floats (interleaved; each output pixel the mean of the input
 // pixels whose index maps to it), reading every input row once.
-std::vector<float> area_average(const ImageView& in, int width, int height) {
+std::vector<float> area_average(const ConstImageView& in, int width, int height) {
   std::vector<float> out(static_cast<size_t>(width) * height * 3, 0.0f);
   std::vector<int> x0(width + 1);
   for (int i = 0; i <= width; ++i) x0[i] = static_cast<int>(static_cast<int64_t>(i) * in.width / width);
@@ -456,7 +499,7 @@ std::vector<float> area_average(const ImageView& in, int width, int height) {
 
 }  // namespace
 
-EnhanceContext Enhancer::State::context(const ImageView& image) const {
+EnhanceContext Enhancer::State::context(const ConstImageView& image) const {
   const auto [w, h] = context_size(image.width, image.height);
   std::vector<float> rgb = area_average(image, w, h);
   torch::Tensor x = torch::from_blob(rgb.data(), {static_cast<int64_t>(rgb.size())}, torch::kFloat);
@@ -482,10 +525,17 @@ EnhanceContext Enhancer::State::context(const ImageView& image) const {
     const torch::Tensor v = m.to(torch::kCPU).contiguous();
     c.means.emplace_back(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
   }
+  if (device == DeviceKind::CPU) {
+    // Everything of the pass goes before the free pages are handed back, so none is left in their midst.
+    y = x = torch::Tensor();
+    recorded.means.clear();
+    std::vector<float>().swap(rgb);
+    return_freed_memory();
+  }
   return c;
 }
 
-void Enhancer::State::enhance_tiled(const ImageView& in, const ImageView& out, const ProgressFn& progress,
+void Enhancer::State::enhance_tiled(const ConstImageView& in, const ImageView& out, const ProgressFn& progress,
                                     const EnhanceContext* given, bool* done) const {
   const TilePlan p = plan(in.width, in.height);
   // One tile of a whole image pools over that image itself: no context pass is needed for the same result,

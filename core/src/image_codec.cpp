@@ -1,4 +1,4 @@
-// Image bytes to pixels and back through OpenCV (builds without OpenCV use no_opencv.cpp instead).
+// Image bytes to pixels and back through OpenCV (lowlight_image_io; builds without OpenCV leave it out).
 #include <png.h>
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include <string>
 
 #include "image_codec.h"
+#include "image_metadata.h"
 #include "lowlight/error.h"
 
 namespace lowlight::codec {
@@ -57,10 +58,11 @@ int cv_depth(SampleType type) {
   throw Error("unknown sample type");
 }
 
-// Wraps a view as a cv::Mat without copying (the Mat must not outlive the view).
-cv::Mat as_mat(const ImageView& image) {
-  return cv::Mat(image.height, image.width, CV_MAKETYPE(cv_depth(image.type), image.channels), image.data,
-                 image.stride());
+// Wraps a view as a cv::Mat without copying (the Mat must not outlive the view). cv::Mat has no read-only
+// form: the encoder only reads it.
+cv::Mat as_mat(const ConstImageView& image) {
+  return cv::Mat(image.height, image.width, CV_MAKETYPE(cv_depth(image.type), image.channels),
+                 const_cast<void*>(image.data), image.stride());
 }
 
 // Converts samples to the depth a format stores: 8-bit for JPEG/WebP, 8 or 16-bit for PNG/TIFF
@@ -148,7 +150,7 @@ std::vector<uint8_t> encode_png_gray_alpha(const cv::Mat& ga, const std::string&
 
 }  // namespace
 
-std::vector<uint8_t> encode(const ImageView& image, const std::string& path) {
+std::vector<uint8_t> encode(const ConstImageView& image, const std::string& path, const ImageMetadata& metadata) {
   const Format format = format_for(path);
   const bool allow16 = format == Format::Png || format == Format::Tiff;
   std::vector<int> params;
@@ -163,7 +165,7 @@ std::vector<uint8_t> encode(const ImageView& image, const std::string& path) {
   std::vector<uint8_t> buffer;
   try {
     if (format == Format::Png && image.channels == 2)
-      return encode_png_gray_alpha(to_storage_depth(as_mat(image), true), path);
+      return embed_metadata(encode_png_gray_alpha(to_storage_depth(as_mat(image), true), path), format, metadata);
     const cv::Mat mat = to_encoder_layout(to_storage_depth(as_mat(image), allow16), format);
     if (!cv::imencode(ext, mat, buffer, params) || buffer.empty()) {
       throw Error(path + ": OpenCV could not encode a " + std::to_string(image.width) + "x" +
@@ -172,7 +174,7 @@ std::vector<uint8_t> encode(const ImageView& image, const std::string& path) {
   } catch (const cv::Exception& e) {
     throw Error(path + ": encoding failed: " + first_line(e.what()));
   }
-  return buffer;
+  return embed_metadata(std::move(buffer), format, metadata);
 }
 
 namespace {
@@ -199,6 +201,19 @@ Image from_decoded(const cv::Mat& decoded, const std::string& path) {
 
 Image decode(const uint8_t* data, size_t size, const std::string& path) {
   // read_image has checked the header (image_header.cpp): a known format, complete, within the pixel limit.
+  // It is walked again here for the metadata's places.
+  const Header header = read_header(data, size, path);
+  FileMetadata metadata = read_metadata(data, size, header);
+  // libtiff's RGBA reader (OpenCV's for 8-bit TIFF) makes the flips of some orientations itself, not the turns:
+  // it is shown orientation 1, and the whole of it is applied below as for the other formats.
+  std::vector<uint8_t> upright;
+  if (header.tiff_orientation_at && header.tiff_orientation != 1) {
+    upright.assign(data, data + size);
+    const bool big = data[0] == 'M';
+    upright[header.tiff_orientation_at + (big ? 0 : 1)] = 0;
+    upright[header.tiff_orientation_at + (big ? 1 : 0)] = 1;
+    data = upright.data();
+  }
   cv::Mat decoded;
   try {
     const cv::Mat encoded(1, static_cast<int>(size), CV_8U, const_cast<uint8_t*>(data));
@@ -209,7 +224,9 @@ Image decode(const uint8_t* data, size_t size, const std::string& path) {
   if (decoded.empty()) {
     throw Error(path + ": not an image OpenCV can decode (unknown format or corrupt data)");
   }
-  return from_decoded(decoded, path);
+  Image image = apply_orientation(from_decoded(decoded, path), metadata.orientation);
+  image.metadata = std::move(metadata.kept);
+  return image;
 }
 
 }  // namespace lowlight::codec

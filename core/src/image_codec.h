@@ -1,6 +1,6 @@
 #pragma once
-// Internal: image file formats, and encoding and decoding their bytes (image_codec.cpp through OpenCV;
-// no_opencv.cpp in builds without it).
+// Internal: image file formats, and encoding and decoding their bytes (image_codec.cpp through OpenCV; all of
+// lowlight_image_io, which builds without OpenCV leave out).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,7 +15,8 @@ enum class Format { Png, Jpeg, Tiff, Webp };
 Format format_for(const std::string& path);
 
 // `image` is a checked view; the format comes from `path`, which only names the file in errors otherwise.
-std::vector<uint8_t> encode(const ImageView& image, const std::string& path);
+// `metadata` goes into the file (image_metadata.h); decode returns the file's, the pixels turned upright.
+std::vector<uint8_t> encode(const ConstImageView& image, const std::string& path, const ImageMetadata& metadata = {});
 Image decode(const uint8_t* data, size_t size, const std::string& path);
 
 }  // namespace lowlight::codec

@@ -2,6 +2,7 @@
 // file, possibly hostile (tests/fuzz/fuzz_image_header.cpp runs this on random input).
 #include "image_header.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -10,25 +11,21 @@
 namespace lowlight::codec {
 namespace {
 
-// Bounds-checked integer reads; `big` selects big-endian byte order.
-struct Bytes {
-  const uint8_t* data;
-  size_t size;
-  bool big = true;
-
-  bool has(uint64_t pos, uint64_t n) const { return pos <= size && n <= size - pos; }
-  uint64_t read(uint64_t pos, int n) const {
-    uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(data[pos + i]) << (8 * (big ? n - 1 - i : i));
-    return v;
-  }
-  bool is(uint64_t pos, const char* text) const {
-    const size_t n = std::strlen(text);
-    return has(pos, n) && std::memcmp(data + pos, text, n) == 0;
-  }
-};
-
 [[noreturn]] void fail(const std::string& path, const std::string& what) { throw Error(path + ": " + what); }
+
+// eXIf holds the EXIF block itself; iCCP a profile name (1 to 79 bytes), a zero, the method (0) and a zlib
+// stream.
+void png_metadata(const Bytes& b, uint64_t pos, uint64_t length, Header& h) {
+  const uint64_t data = pos + 8;
+  if (b.is(pos + 4, "eXIf") && h.exif.size == 0) h.exif = {data, length};
+  if (b.is(pos + 4, "iCCP") && h.icc.empty()) {
+    const void* end = std::memchr(b.data + data, 0, std::min<uint64_t>(length, 80));
+    const uint64_t name = end ? static_cast<const uint8_t*>(end) - (b.data + data) : length;
+    if (name >= 1 && name + 2 < length && b.data[data + name + 1] == 0)
+      h.icc.push_back({1, 1, {data + name + 2, length - name - 2}});
+    h.icc_deflated = true;
+  }
+}
 
 Header png(const Bytes& b, const std::string& path) {
   Header h;
@@ -47,6 +44,7 @@ Header png(const Bytes& b, const std::string& path) {
       h.height = static_cast<int64_t>(b.read(pos + 12, 4));
       h.gray_alpha = b.data[pos + 17] == 4;  // colour type 4: gray + alpha
     }
+    png_metadata(b, pos, length, h);
     pos += 12 + length;
   }
   if (h.width == 0) fail(path, "corrupt PNG file (no IHDR chunk)");
@@ -72,6 +70,14 @@ uint64_t skip_scan(const Bytes& b, uint64_t pos) {
   return b.size;
 }
 
+// APP1 "Exif\0\0" holds the EXIF block; APP2 "ICC_PROFILE\0", then the part's number and the count of parts.
+void jpeg_metadata(const Bytes& b, uint8_t marker, uint64_t data, uint64_t length, Header& h) {
+  if (marker == 0xE1 && length > 6 && b.is(data, "Exif") && b.data[data + 4] == 0 && h.exif.size == 0)
+    h.exif = {data + 6, length - 6};
+  if (marker == 0xE2 && length > 14 && b.is(data, "ICC_PROFILE") && b.data[data + 11] == 0)
+    h.icc.push_back({b.data[data + 12], b.data[data + 13], {data + 14, length - 14}});
+}
+
 // Walks every segment and scan to the end-of-image marker: a file cut short (an interrupted download) has
 // none, and libjpeg would otherwise decode it with a warning, grey in its lower part.
 Header jpeg(const Bytes& b, const std::string& path) {
@@ -94,6 +100,7 @@ Header jpeg(const Bytes& b, const std::string& path) {
     const uint64_t length = b.read(pos, 2);
     if (length < 2) fail(path, "corrupt JPEG file (segment length " + std::to_string(length) + ")");
     if (!b.has(pos, length)) truncated();
+    if (!frame) jpeg_metadata(b, marker, pos + 2, length - 2, h);  // metadata segments come before the frame
     if (is_frame_marker(marker)) {
       if (length < 8) fail(path, "corrupt JPEG file (short frame header)");
       h.height = static_cast<int64_t>(b.read(pos + 3, 2));
@@ -115,6 +122,13 @@ uint64_t tiff_value(const Bytes& b, uint64_t entry, bool big_tiff, uint64_t fall
   if (type == 4) return b.read(at, 4);
   if (type == 16 && big_tiff) return b.read(at, 8);
   return fallback;
+}
+
+// A TIFF entry's bytes lie in the entry when they fit its value field, else at the offset it holds.
+void tiff_icc(const Bytes& b, uint64_t entry, bool big_tiff, Header& h) {
+  const uint64_t count = b.read(entry + 4, big_tiff ? 8 : 4), field = entry + (big_tiff ? 12 : 8);
+  const uint64_t at = count <= (big_tiff ? 8u : 4u) ? field : b.read(field, big_tiff ? 8 : 4);
+  if (count > 0 && b.has(at, count)) h.icc.push_back({1, 1, {at, count}});
 }
 
 Header tiff(Bytes b, const std::string& path) {
@@ -143,11 +157,21 @@ Header tiff(Bytes b, const std::string& path) {
         case 256: width = tiff_value(b, e, big_tiff, 0); break;
         case 257: height = tiff_value(b, e, big_tiff, 0); break;
         case 262: photometric = tiff_value(b, e, big_tiff, 2); break;
+        case 274:
+          if (seen.size() == 1 && b.read(e + 2, 2) == 3) {
+            h.tiff_orientation = static_cast<int>(tiff_value(b, e, big_tiff, 1));
+            h.tiff_orientation_at = e + (big_tiff ? 12 : 8);
+          }
+          break;
+        case 34675:  // the ICC profile (UNDEFINED bytes)
+          if (seen.size() == 1) tiff_icc(b, e, big_tiff, h);
+          break;
         case 277: samples = tiff_value(b, e, big_tiff, 1); break;
         default: break;
       }
     }
     if (seen.size() == 1) {
+      h.tiff_ifd0 = offset;
       if (width == 0 || height == 0) fail(path, "corrupt TIFF file (no image width or height)");
       h.width = static_cast<int64_t>(width);
       h.height = static_cast<int64_t>(height);
@@ -159,6 +183,17 @@ Header tiff(Bytes b, const std::string& path) {
   if (seen.empty()) fail(path, "corrupt TIFF file (no image directory)");
   h.pages = std::max(h.pages, 1);
   return h;
+}
+
+// An extended file's chunks after VP8X: ICCP (the profile), EXIF (the block), each padded to an even size.
+void webp_metadata(const Bytes& b, uint64_t end, Header& h) {
+  for (uint64_t pos = 30; pos + 8 <= end;) {
+    const uint64_t size = b.read(pos + 4, 4);
+    if (size > end - pos - 8) break;
+    if (b.is(pos, "ICCP") && h.icc.empty() && size > 0) h.icc.push_back({1, 1, {pos + 8, size}});
+    if (b.is(pos, "EXIF") && h.exif.size == 0) h.exif = {pos + 8, size};
+    pos += 8 + size + (size & 1);
+  }
 }
 
 Header webp(Bytes b, const std::string& path) {
@@ -182,6 +217,7 @@ Header webp(Bytes b, const std::string& path) {
     h.width = static_cast<int64_t>(b.read(p + 4, 3)) + 1;
     h.height = static_cast<int64_t>(b.read(p + 7, 3)) + 1;
     if (b.data[p] & 0x02) h.pages = 2;  // animation flag: several frames
+    webp_metadata(b, riff + 8, h);
   } else {
     fail(path, "corrupt WebP file (no VP8, VP8L or VP8X chunk first)");
   }

@@ -32,11 +32,11 @@ constexpr double kC2 = 0.03 * 0.03;
 
 int colour_channels(int channels) { return (channels == 2 || channels == 4) ? channels - 1 : channels; }
 
-std::string size_text(const ImageView& v) {
+std::string size_text(const ConstImageView& v) {
   return std::to_string(v.width) + "x" + std::to_string(v.height) + "x" + std::to_string(v.channels);
 }
 
-void check_view(const ImageView& v, const char* what) {
+void check_view(const ConstImageView& v, const char* what) {
   if (!v.data || v.width <= 0 || v.height <= 0) {
     throw Error(std::string(what) + ": image is empty (" + std::to_string(v.width) + "x" +
                 std::to_string(v.height) + ")");
@@ -48,7 +48,7 @@ void check_view(const ImageView& v, const char* what) {
   if (v.stride() < row) throw Error(std::string(what) + ": row stride is smaller than a row");
 }
 
-void check_pair(const ImageView& a, const ImageView& b, const char* what) {
+void check_pair(const ConstImageView& a, const ConstImageView& b, const char* what) {
   check_view(a, what);
   check_view(b, what);
   if (a.width != b.width || a.height != b.height || colour_channels(a.channels) != colour_channels(b.channels)) {
@@ -58,7 +58,7 @@ void check_pair(const ImageView& a, const ImageView& b, const char* what) {
 }
 
 // Sample (x, channel c) of row y as a double in [0,1] (u8 / 255, u16 / 65535, f32 as is).
-double sample_at(const ImageView& v, int y, size_t index) {
+double sample_at(const ConstImageView& v, int y, size_t index) {
   const auto* row = static_cast<const uint8_t*>(v.data) + static_cast<size_t>(y) * v.stride();
   switch (v.type) {
     case SampleType::U8: return row[index] / 255.0;
@@ -69,7 +69,7 @@ double sample_at(const ImageView& v, int y, size_t index) {
 }
 
 // One colour channel as a dense row-major plane of doubles in [0,1].
-std::vector<double> plane(const ImageView& v, int c) {
+std::vector<double> plane(const ConstImageView& v, int c) {
   std::vector<double> out(static_cast<size_t>(v.width) * v.height);
   for (int y = 0; y < v.height; ++y) {
     for (int x = 0; x < v.width; ++x) {
@@ -181,7 +181,7 @@ std::array<uint8_t, 256> pil_lut(int lo, int hi) {
   return lut;
 }
 
-void stretch_u8(const ImageView& in, Image& out, int c) {
+void stretch_u8(const ConstImageView& in, Image& out, int c) {
   std::array<size_t, 256> hist{};
   for (int y = 0; y < in.height; ++y) {
     const auto* row = static_cast<const uint8_t*>(in.data) + y * in.stride();
@@ -204,7 +204,7 @@ void stretch_u8(const ImageView& in, Image& out, int c) {
 }
 
 // The same linear stretch as PIL's table, to the 16-bit range.
-void stretch_u16(const ImageView& in, Image& out, int c) {
+void stretch_u16(const ConstImageView& in, Image& out, int c) {
   int lo = 65535, hi = 0;
   for (int y = 0; y < in.height; ++y) {
     const auto* row = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(in.data) + y * in.stride());
@@ -227,7 +227,7 @@ void stretch_u16(const ImageView& in, Image& out, int c) {
 }
 
 // Floats stretch to [0,1] exactly; non-finite samples are left out of the range and pass through.
-void stretch_f32(const ImageView& in, Image& out, int c) {
+void stretch_f32(const ConstImageView& in, Image& out, int c) {
   float lo = std::numeric_limits<float>::infinity(), hi = -lo;
   for (int y = 0; y < in.height; ++y) {
     const auto* row = reinterpret_cast<const float*>(static_cast<const uint8_t*>(in.data) + y * in.stride());
@@ -250,7 +250,7 @@ void stretch_f32(const ImageView& in, Image& out, int c) {
   }
 }
 
-void copy_channel(const ImageView& in, Image& out, int c) {
+void copy_channel(const ConstImageView& in, Image& out, int c) {
   const size_t size = sample_size(in.type);
   for (int y = 0; y < in.height; ++y) {
     const auto* row = static_cast<const uint8_t*>(in.data) + y * in.stride();
@@ -264,7 +264,7 @@ void copy_channel(const ImageView& in, Image& out, int c) {
 
 }  // namespace
 
-double psnr(const ImageView& a, const ImageView& b) {
+double psnr(const ConstImageView& a, const ConstImageView& b) {
   check_pair(a, b, "psnr");
   const int colours = colour_channels(a.channels);
   double sum = 0.0;
@@ -282,7 +282,7 @@ double psnr(const ImageView& a, const ImageView& b) {
   return -10.0 * std::log10(mse);
 }
 
-double psnr_gt_mean(const ImageView& result, const ImageView& reference) {
+double psnr_gt_mean(const ConstImageView& result, const ConstImageView& reference) {
   check_pair(result, reference, "psnr_gt_mean");
   const int colours = colour_channels(result.channels);
   auto for_each = [&](auto&& f) {
@@ -306,7 +306,7 @@ double psnr_gt_mean(const ImageView& result, const ImageView& reference) {
   return -10.0 * std::log10(mse);
 }
 
-double ssim(const ImageView& a, const ImageView& b) {
+double ssim(const ConstImageView& a, const ConstImageView& b) {
   check_pair(a, b, "ssim");
   const int colours = colour_channels(a.channels);
   double total = 0.0;
@@ -337,7 +337,7 @@ at::Tensor ssim(const at::Tensor& a, const at::Tensor& b) {
   return map.mean({1, 2, 3});
 }
 
-Image autocontrast(const ImageView& image) {
+Image autocontrast(const ConstImageView& image) {
   check_view(image, "autocontrast");
   Image out(image.width, image.height, image.channels, image.type);
   const int colours = colour_channels(image.channels);

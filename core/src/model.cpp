@@ -303,16 +303,59 @@ RRGImpl::RRGImpl(const ModelConfig& config)
 
 torch::Tensor RRGImpl::forward(const torch::Tensor& x) { return add_(conv2(mrbs->forward(conv1(x))), x); }
 
+namespace {
+torch::nn::Conv2d strided_conv(int in, int out) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(2).padding(1).bias(true));
+}
+constexpr int64_t kThumbnail = 32;  // side of the branch's view of the image
+}  // namespace
+
+GlobalBranchImpl::GlobalBranchImpl(int G)
+    : conv1(register_module("conv1", strided_conv(3, G))),
+      conv2(register_module("conv2", strided_conv(G, 2 * G))),
+      conv3(register_module("conv3", strided_conv(2 * G, 2 * G))),
+      fc(register_module("fc", conv(2 * G, 2 * G, 1))),
+      head(register_module("head", conv(2 * G, kGlobalOutputs, 1))) {
+  torch::NoGradGuard no_grad;
+  head->weight.zero_();
+  head->bias.zero_();
+}
+
+torch::Tensor GlobalBranchImpl::forward(const torch::Tensor& x) {
+  const auto form = torch::empty({0, 0, 1, 1}, conv1->weight.options());
+  const auto mean = ContextScope::mean(conv3->options.out_channels(), form, [&] {
+    // Float for the pooling (LibTorch 1.13 has no bf16 adaptive pooling on CPU), then the weights' type.
+    auto t = F::adaptive_avg_pool2d(x.to(torch::kFloat).contiguous(), F::AdaptiveAvgPool2dFuncOptions({kThumbnail, kThumbnail}));
+    t = t.to(conv1->weight.scalar_type());
+    t = torch::relu(conv3(torch::relu(conv2(torch::relu(conv1(t))))));
+    return t.mean({2, 3}, /*keepdim=*/true);
+  });
+  return head(torch::relu(fc(mean))).flatten(1).to(torch::kFloat);
+}
+
+torch::Tensor GlobalBranchImpl::apply(const torch::Tensor& y, const torch::Tensor& params) {
+  const int64_t N = y.size(0);
+  const auto p = params.to(y.device());
+  const auto gain = p.select(1, 0).exp().view({N, 1, 1, 1});
+  const auto gamma = p.select(1, 1).exp().view({N, 1, 1, 1});
+  const auto matrix = torch::eye(3, p.options()).unsqueeze(0) + p.slice(1, 2, kGlobalOutputs).view({N, 3, 3});
+  const auto z = y.to(torch::kFloat).clamp(1e-3, 1.0).pow(gamma) * gain;
+  return torch::einsum("nij,njhw->nihw", {matrix, z}).to(y.scalar_type());
+}
+
 MIRNetImpl::MIRNetImpl(const ModelConfig& cfg) : config((validate(cfg), cfg)) {
   conv_in = register_module("conv_in", conv(3, cfg.channels, 3));
   rrgs = register_module("rrgs", torch::nn::Sequential());
   for (int i = 0; i < cfg.rrgs; ++i) rrgs->push_back(RRG(cfg));
   conv_out = register_module("conv_out", conv(cfg.channels, 3, 3));
+  if (cfg.global > 0) global = register_module("global", GlobalBranch(cfg.global));
 }
 
 torch::Tensor MIRNetImpl::forward(const torch::Tensor& x) {
   if (x.dim() != 4 || x.size(1) != 3)
     throw Error("MIRNet input: expected N x 3 x H x W, found shape " + c10::str(x.sizes()));
+  // The branch looks at the unpadded input, first: its descriptor is the first context site.
+  const torch::Tensor global_params = global ? global(x) : torch::Tensor();
   const int64_t H = x.size(2), W = x.size(3), m = size_multiple(config);
   const int64_t ph = (m - H % m) % m, pw = (m - W % m) % m;
   torch::Tensor in = x;
@@ -328,6 +371,7 @@ torch::Tensor MIRNetImpl::forward(const torch::Tensor& x) {
   }
   auto y = add_(conv_out(rrgs->forward(conv_in(in))), in);
   if (ph || pw) y = y.slice(2, 0, H).slice(3, 0, W);
+  if (global) y = GlobalBranchImpl::apply(y, global_params);
   return y;
 }
 

@@ -40,14 +40,14 @@ template <typename T> inline T from_unit(double v) {
   }
 }
 
-template <typename T> const T* row_of(const ImageView& image, int y) {
+template <typename T> const T* row_of(const ConstImageView& image, int y) {
   return reinterpret_cast<const T*>(static_cast<const uint8_t*>(image.data) + image.stride() * y);
 }
 template <typename T> T* mutable_row_of(const ImageView& image, int y) {
   return reinterpret_cast<T*>(static_cast<uint8_t*>(image.data) + image.stride() * y);
 }
 
-template <typename T> void read_rgb_t(const ImageView& in, int y, int x0, int count, float* rgb) {
+template <typename T> void read_rgb_t(const ConstImageView& in, int y, int x0, int count, float* rgb) {
   const int c = in.channels;
   const T* src = row_of<T>(in, y) + static_cast<size_t>(x0) * c;
   for (int i = 0; i < count; ++i, src += c, rgb += 3) {
@@ -62,7 +62,7 @@ template <typename T> void read_rgb_t(const ImageView& in, int y, int x0, int co
 }
 
 template <typename TI, typename TO>
-void write_blended_t(const ImageView& in, const ImageView& out, int y, const float* enh, float s) {
+void write_blended_t(const ConstImageView& in, const ImageView& out, int y, const float* enh, float s) {
   const int c = in.channels;
   const TI* src = row_of<TI>(in, y);
   TO* dst = mutable_row_of<TO>(out, y);
@@ -89,7 +89,7 @@ void write_blended_t(const ImageView& in, const ImageView& out, int y, const flo
   }
 }
 
-template <typename TI, typename TO> void copy_row_t(const ImageView& in, const ImageView& out, int y) {
+template <typename TI, typename TO> void copy_row_t(const ConstImageView& in, const ImageView& out, int y) {
   const TI* src = row_of<TI>(in, y);
   TO* dst = mutable_row_of<TO>(out, y);
   const size_t n = static_cast<size_t>(in.width) * in.channels;
@@ -113,7 +113,7 @@ template <typename F> void dispatch(SampleType type, F&& f) {
 
 }  // namespace
 
-void validate_view(const ImageView& image, const char* what) {
+void validate_view(const ConstImageView& image, const char* what) {
   const std::string name(what);
   if (image.width < 1 || image.height < 1)
     throw Error(name + " image is empty (" + std::to_string(image.width) + "x" + std::to_string(image.height) + ")");
@@ -131,11 +131,11 @@ void validate_view(const ImageView& image, const char* what) {
                 ") is not aligned to its " + std::to_string(sample) + "-byte samples");
 }
 
-void read_rgb(const ImageView& in, int y, int x0, int count, float* rgb) {
+void read_rgb(const ConstImageView& in, int y, int x0, int count, float* rgb) {
   dispatch(in.type, [&](auto t) { read_rgb_t<typename decltype(t)::type>(in, y, x0, count, rgb); });
 }
 
-void write_blended(const ImageView& in, const ImageView& out, int y, const float* enhanced, float strength) {
+void write_blended(const ConstImageView& in, const ImageView& out, int y, const float* enhanced, float strength) {
   dispatch(in.type, [&](auto ti) {
     dispatch(out.type, [&](auto to) {
       write_blended_t<typename decltype(ti)::type, typename decltype(to)::type>(in, out, y, enhanced, strength);
@@ -143,7 +143,7 @@ void write_blended(const ImageView& in, const ImageView& out, int y, const float
   });
 }
 
-void copy_row(const ImageView& in, const ImageView& out, int y) {
+void copy_row(const ConstImageView& in, const ImageView& out, int y) {
   dispatch(in.type, [&](auto ti) {
     dispatch(out.type, [&](auto to) {
       copy_row_t<typename decltype(ti)::type, typename decltype(to)::type>(in, out, y);

@@ -16,6 +16,7 @@
 #include "distributed.h"
 #include "lowlight/error.h"
 #include "lowlight/metrics.h"
+#include "lowlight/version.h"
 #include "lowlight/weights.h"
 #include "train_internal.h"
 
@@ -49,25 +50,6 @@ struct ValResult {
   double loss = 0, psnr = 0, psnr_seedcompat = 0, ssim = 0;
   std::vector<std::vector<torch::Tensor>> samples;  // low | enhanced | ground truth
 };
-
-torch::Tensor compute_loss(const TrainOptions& o, const torch::Tensor& out, const torch::Tensor& target) {
-  const torch::Tensor d = out - target;
-  switch (o.loss) {
-    case Loss::Charbonnier: return torch::sqrt(d * d + o.charbonnier_eps * o.charbonnier_eps).mean();
-    case Loss::RMSE: return torch::sqrt((d * d).mean());
-    case Loss::MSE: return (d * d).mean();
-    case Loss::L1: return d.abs().mean();
-  }
-  throw Error("unknown loss");
-}
-
-// The training objective: the pixel loss plus, when asked, the SSIM term (structure and local contrast,
-// which the pixel losses weigh little: washed-out colour costs few dB but shows).
-torch::Tensor objective(const TrainOptions& o, const torch::Tensor& out, const torch::Tensor& target) {
-  torch::Tensor loss = compute_loss(o, out, target);
-  if (o.ssim_weight > 0) loss = loss + o.ssim_weight * (1.0 - ssim(out, target).mean());
-  return loss;
-}
 
 double scheduled_lr(const Run& run) {
   const TrainOptions& o = run.options;
@@ -129,7 +111,8 @@ void save_best(const Run& run, const EpochMetrics& m) {
       {"data", data.dump()},
       {"command", nlohmann::json(run.options.command_line).dump()},
       {"metrics", metrics_json(m)},
-      {"training", to_json(run.options)}};
+      {"training", to_json(run.options)},
+      {"lowlight_version", nlohmann::json(kVersion).dump()}};  // the trainer that wrote the file
   save_weights((run.dir / "best.safetensors").string(), *run.model, extra);
 }
 
@@ -320,16 +303,35 @@ TrainResult run_loop(Run& run, const TrainCallback& callback) {
   return result_of(run, true);
 }
 
-// Copies a weight file's parameters into the run's fresh model (same config, checked first).
+// Copies a weight file's parameters into the run's fresh model (same config, checked first). A file without the
+// global branch may start a run with one: the body comes from the file, the branch starts as the identity.
 void init_from_weights(MIRNetImpl& model, const TrainOptions& o) {
   WeightsInfo info;
   const auto source = load_weights(o.init_weights, &info);
-  if (!(info.config == o.model))
+  ModelConfig body = o.model;
+  if (info.config.global == 0) body.global = 0;
+  if (!(info.config == body))
     throw Error("init weights " + o.init_weights + ": config " + to_json(info.config) + " differs from the run's " +
                 to_json(o.model));
   torch::NoGradGuard no_grad;
   auto target = model.named_parameters();
   for (const auto& p : source->named_parameters()) target[p.key()].copy_(p.value());
+}
+
+// Everything but the global branch stops learning: no gradients are computed for it and Adam (which skips
+// parameters without a gradient) leaves it as loaded.
+void freeze_body(MIRNetImpl& model) {
+  if (!model.global)
+    throw Error("freeze_body trains only the global branch, and the model has none (set model.global > 0)");
+  for (auto& p : model.named_parameters())
+    if (p.key().rfind("global.", 0) != 0) p.value().set_requires_grad(false);
+}
+
+std::vector<torch::Tensor> trainable_parameters(torch::nn::Module& model) {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : model.parameters())
+    if (p.requires_grad()) out.push_back(p);
+  return out;
 }
 
 // ---- data parallelism: joining, and what rank 0 decides for all ----
@@ -406,11 +408,12 @@ void prepare(Run& run, bool resuming, const LogFn& log) {
   run.model->to(run.device);
   if (o.channels_last && kind == DeviceKind::CPU) set_weight_format(*run.model, torch::MemoryFormat::ChannelsLast);
   run.model->train();
+  if (o.freeze_body) freeze_body(*run.model);
   run.optimizer = make_optimizer(*run.model, o.lr);
   run.state.lr = o.lr;
   if (run.comm) {
     if (!resuming) broadcast_module(*run.comm, *run.model);
-    run.gradients = std::make_unique<GradientAverager>(*run.comm, run.model->parameters());
+    run.gradients = std::make_unique<GradientAverager>(*run.comm, trainable_parameters(*run.model));
   }
   if (log) {
     std::ostringstream s;
@@ -478,37 +481,6 @@ Batch make_rank_batch(const std::vector<PairImage>& train, const std::vector<int
   TrainOptions mine = options;
   if (rank > 0) mine.seed = mix_seed(options.seed, 0x52414e4bu /* "RANK" */, static_cast<uint64_t>(rank));
   return make_train_batch(train, window, mine, epoch, step);
-}
-
-std::unique_ptr<torch::optim::Adam> make_optimizer(torch::nn::Module& model, double lr) {
-  return std::make_unique<torch::optim::Adam>(model.parameters(),
-                                              torch::optim::AdamOptions(lr).eps(1e-7));  // Keras' Adam epsilon
-}
-
-StepResult train_step(MIRNetImpl& model, torch::optim::Optimizer& optimizer, const TrainOptions& options,
-                      const torch::Tensor& low, const torch::Tensor& high, bool autocast, GradientAverager* ranks,
-                      const std::string& what) {
-  const torch::Tensor out = forward_fp32(model, low, autocast);
-  const torch::Tensor loss = objective(options, out, high);
-  const torch::Tensor batch_psnr = psnr(out.detach().clamp(0, 1), high).mean();
-  StepResult r;
-  if (ranks) {
-    torch::Tensor stats = torch::stack({loss.detach().to(torch::kDouble), batch_psnr.to(torch::kDouble)}).cpu();
-    ranks->communicator().average(stats, "sharing the loss of " + what);
-    r.loss = stats[0].item<double>();
-    r.psnr = stats[1].item<double>();
-  } else {
-    r.loss = loss.item<double>();
-    r.psnr = batch_psnr.item<double>();
-  }
-  if (!std::isfinite(r.loss)) return r;
-  optimizer.zero_grad();
-  if (ranks) ranks->begin("averaging the gradients of " + what);
-  loss.backward();
-  if (ranks) ranks->finish();
-  optimizer.step();
-  r.stepped = true;
-  return r;
 }
 
 }  // namespace detail

@@ -48,7 +48,7 @@ Batch make_train_batch(const std::vector<PairImage>& train, const std::vector<in
 // Fixed validation batches: seeded crops grouped by the batch size, or one whole image per batch.
 std::vector<Batch> make_val_batches(const std::vector<PairImage>& val, const TrainOptions& options);
 
-// ---- data parallelism and the step (train.cpp) ----
+// ---- data parallelism (train.cpp) ----
 // Rank `rank`'s share of the global batch of `step`: the rank-th slice of the pairs a single process with
 // the global batch (batch x world) would visit, cropped and augmented from a rank-dependent seed (rank 0
 // keeps the run's). With world 1 it is make_train_batch.
@@ -56,6 +56,10 @@ Batch make_rank_batch(const std::vector<PairImage>& train, const std::vector<int
                       int epoch, int step, int rank, int world);
 
 class GradientAverager;  // distributed.h
+
+// ---- the step (train_step.cpp; lowlight_train_step, which lowlight bench --train links too) ----
+// The pixel loss of `options` (validation reports it without the SSIM term the step adds).
+torch::Tensor compute_loss(const TrainOptions& options, const torch::Tensor& out, const torch::Tensor& target);
 
 // The trainer's optimizer (also `lowlight bench --train`'s): Adam with Keras' epsilon.
 std::unique_ptr<torch::optim::Adam> make_optimizer(torch::nn::Module& model, double lr);

@@ -1,7 +1,9 @@
-// Training options: defaults, validation, names, JSON form.
+// Training options: the table of every option (train.h), and the defaults, validation, names and JSON form,
+// which all go through it.
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "lowlight/error.h"
@@ -11,59 +13,258 @@ namespace lowlight {
 namespace {
 
 using nlohmann::json;
+using O = TrainOptions;
+using V = TrainOptionValue;
+using Check = std::string (*)(const O&, const char* key);
 
+// validate()'s message for an option out of range, "" when `ok`.
 template <typename T>
-void require(bool ok, const std::string& field, const T& value, const std::string& expected) {
-  if (ok) return;
+std::string expect(const char* key, bool ok, const T& value, const std::string& expected) {
+  if (ok) return "";
   std::ostringstream s;
-  s << "invalid training option " << field << " = " << value << ": expected " << expected;
-  throw Error(s.str());
+  s << "invalid training option " << key << " = " << value << ": expected " << expected;
+  return s.str();
 }
 
-// Reads `key` from `object` into `out` when present, naming the key on a type mismatch.
-template <typename T>
-void read(const json& object, const std::string& key, T& out, const std::string& where) {
-  auto it = object.find(key);
-  if (it == object.end()) return;
-  try {
-    out = it->get<T>();
-  } catch (const json::exception&) {
-    throw Error("training config: " + where + key + " has the wrong type (" + it->type_name() + ")");
+// Where a field lives in TrainOptions, and the JSON object that holds its key.
+struct AtTop {
+  static constexpr const char* section = "";
+  template <typename T> static auto& of(T& o) { return o; }
+};
+struct InData {
+  static constexpr const char* section = "data";
+  template <typename T> static auto& of(T& o) { return o.data; }
+};
+struct InModel {
+  static constexpr const char* section = "model";
+  template <typename T> static auto& of(T& o) { return o.model; }
+};
+
+// A field stored as its JSON type.
+template <typename Where, auto Member>
+struct Plain {
+  static constexpr const char* section = Where::section;
+  static V get(const O& o) { return Where::of(o).*Member; }
+  static void set(O& o, const V& v) {
+    auto& field = Where::of(o).*Member;
+    field = std::get<std::decay_t<decltype(field)>>(v);
   }
+};
+
+// A field stored as an enum, named in JSON and on the command line.
+template <typename Where, auto Member, auto name, auto parse>
+struct Named {
+  static constexpr const char* section = Where::section;
+  static V get(const O& o) { return std::string(name(Where::of(o).*Member)); }
+  static void set(O& o, const V& v) { Where::of(o).*Member = parse(std::get<std::string>(v)); }
+};
+
+template <typename Field>
+TrainOptionSpec option(const char* key, const char* flag, const char* help, Check check = nullptr,
+                       bool flag_sets = true) {
+  return {Field::section, key, flag, help, Field::get, Field::set, flag_sets, check};
+}
+
+template <auto M> using Top = Plain<AtTop, M>;
+template <auto M> using Data = Plain<InData, M>;
+template <auto M> using Model = Plain<InModel, M>;
+using D = DataOptions;
+using M = ModelConfig;
+
+std::string crop_check(const char* key, int crop, const ModelConfig& model) {
+  const int multiple = size_multiple(model);
+  return expect(key, crop >= multiple && crop <= 8192, crop, std::to_string(multiple) + "..8192");
+}
+
+// Flag order is the help's order; checks run in this order too.
+std::vector<TrainOptionSpec> make_specs() {
+  return {
+      option<Data<&D::train_dirs>>(
+          "train", "--train", "paired folders (low/, high/) to train on, pooled",
+          [](const O& o, const char* k) {
+            const auto& dirs = o.data.train_dirs;
+            const bool blank = std::any_of(dirs.begin(), dirs.end(), [](const std::string& d) { return d.empty(); });
+            return expect(k, !dirs.empty() && !blank, dirs.empty() ? "(none)" : "\"\"", "a folder with low/ and high/");
+          }),
+      option<Data<&D::val_dir>>("val", "--val", "paired folder to validate on (default: split --train)",
+                                [](const O& o, const char* k) {
+                                  return expect(k, !o.data.val_dir.empty() || o.data.train_dirs.size() == 1, "\"\"",
+                                                "a validation folder when training on several folders (the split "
+                                                "applies to one)");
+                                }),
+      option<Data<&D::split>>("split", "--split",
+                              "without --val: first N names (sorted as strings) train, the rest validate",
+                              [](const O& o, const char* k) {
+                                return expect(k, o.data.split >= 1, o.data.split, ">= 1");
+                              }),
+      option<Model<&M::channels>>("channels", "--channels", "model width C"),
+      option<Model<&M::rrgs>>("rrgs", "--rrgs", "recursive residual groups"),
+      option<Model<&M::mrbs>>("mrbs", "--mrbs", "multi-scale residual blocks per RRG"),
+      option<Model<&M::streams>>("streams", "--streams", "parallel resolutions, 2..4"),
+      option<Model<&M::sa_kernel>>("sa_kernel", "--sa-kernel", "spatial-attention kernel"),
+      option<Model<&M::reduction>>("reduction", "--reduction", "attention squeeze ratio"),
+      option<Model<&M::keras_last_skff>>("keras_last_skff", "--keras-last-skff",
+                                         "seed-compat: final SKFF fed the lowest stream twice"),
+      option<Model<&M::keras_softmax_channels>>("keras_softmax_channels", "--keras-softmax-channels",
+                                                "seed-compat: SKFF softmax over channels"),
+      option<Model<&M::global>>("global", "--global", "width of the global exposure and colour branch (0: none)"),
+      option<Named<AtTop, &O::loss, loss_name, parse_loss>>("loss", "--loss", "charbonnier, rmse, mse or l1"),
+      option<Top<&O::lr>>("lr", "--lr", "Adam learning rate",
+                          [](const O& o, const char* k) {
+                            return expect(k, std::isfinite(o.lr) && o.lr > 0 && o.lr < 10, o.lr, "> 0 and < 10");
+                          }),
+      option<Named<AtTop, &O::schedule, schedule_name, parse_schedule>>(
+          "schedule", "--schedule",
+          "plateau (on validation PSNR: plateau_factor, plateau_patience in --config), cosine or constant"),
+      option<Top<&O::min_lr>>("min_lr", "--min-lr", "floor of the schedule",
+                              [](const O& o, const char* k) {
+                                return expect(k, std::isfinite(o.min_lr) && o.min_lr >= 0 && o.min_lr <= o.lr, o.min_lr,
+                                              "0..lr");
+                              }),
+      option<Top<&O::epochs>>("epochs", "--epochs", "epochs",
+                              [](const O& o, const char* k) { return expect(k, o.epochs >= 1, o.epochs, ">= 1"); }),
+      option<Top<&O::batch>>("batch", "--batch", "batch size",
+                             [](const O& o, const char* k) {
+                               return expect(k, o.batch >= 1 && o.batch <= 4096, o.batch, "1..4096");
+                             }),
+      option<Data<&D::crop>>("crop", "--crop", "training crop side",
+                             [](const O& o, const char* k) { return crop_check(k, o.data.crop, o.model); }),
+      option<Top<&O::steps_per_epoch>>("steps_per_epoch", "--steps", "steps per epoch",
+                                       [](const O& o, const char* k) {
+                                         return expect(k, o.steps_per_epoch >= 1, o.steps_per_epoch, ">= 1");
+                                       }),
+      option<Top<&O::seed>>("seed", "--seed", "seed for init, crops, order, augmentation"),
+      option<Named<InData, &D::augment, augment_name, parse_augment>>(
+          "augment", "--augment", "none or flips (flips and 90-degree rotations)"),
+      option<Data<&D::shuffle>>("shuffle", "--no-shuffle", "keep the file order every epoch (as the Keras example)",
+                                nullptr, false),
+      option<Data<&D::val_full>>("val_full", "--val-full", "validate on whole images instead of fixed seeded crops"),
+      option<Data<&D::val_crop>>("val_crop", "--val-crop", "side of the fixed validation crops",
+                                 [](const O& o, const char* k) { return crop_check(k, o.data.val_crop, o.model); }),
+      option<Data<&D::identity>>("identity", "--identity",
+                                 "probability that a sample is a lit (high) image as its own target",
+                                 [](const O& o, const char* k) {
+                                   return expect(k, o.data.identity >= 0 && o.data.identity <= 1, o.data.identity,
+                                                 "0..1");
+                                 }),
+      option<Data<&D::exposure>>("exposure", "--exposure",
+                                 "input exposure jitter: gain exp(U(-e,e)), gamma exp(U(-e/2,e/2))",
+                                 [](const O& o, const char* k) {
+                                   const double e = o.data.exposure;
+                                   return expect(k, std::isfinite(e) && e >= 0 && e <= 3, e, "0..3");
+                                 }),
+      option<Top<&O::ssim_weight>>("ssim_weight", "--ssim-weight", "weight of (1 - SSIM) added to the loss",
+                                   [](const O& o, const char* k) {
+                                     const double w = o.ssim_weight;
+                                     return expect(k, std::isfinite(w) && w >= 0 && w <= 10, w, "0..10");
+                                   }),
+      option<Top<&O::warmup_steps>>("warmup_steps", "--warmup", "linear warm-up steps of the cosine schedule",
+                                    [](const O& o, const char* k) {
+                                      return expect(k, o.warmup_steps >= 0, o.warmup_steps, ">= 0");
+                                    }),
+      option<Data<&D::skip_bad>>("skip_bad", "--skip-bad", "skip bad pairs with a warning instead of stopping"),
+      option<Data<&D::samples>>("samples", "--samples", "validation images in samples.png",
+                                [](const O& o, const char* k) {
+                                  const int n = o.data.samples;
+                                  return expect(k, n >= 0 && n <= 16, n, "0..16");
+                                }),
+      option<Named<AtTop, &O::device, device_name, parse_device>>("device", "--device", "auto, cpu or cuda"),
+      option<Top<&O::threads>>("threads", "--threads", "CPU threads (0: the physical cores)",
+                               [](const O& o, const char* k) { return expect(k, o.threads >= 0, o.threads, ">= 0"); }),
+      option<Named<AtTop, &O::precision, precision_name, parse_precision>>(
+          "precision", "--precision", "fp32, bf16 (mixed precision) or auto (bf16 where native)",
+          [](const O& o, const char*) {
+            return std::string(o.precision != Precision::F16
+                                   ? ""
+                                   : "invalid precision fp16: training in fp16 needs loss scaling, which "
+                                     "lowlight-train does not do; use bf16 or fp32");
+          }),
+      option<Top<&O::channels_last>>("channels_last", "--nchw",
+                                     "plain NCHW memory format on CPU (default: channels-last)", nullptr, false),
+      option<Top<&O::freeze_body>>("freeze_body", "--freeze-body",
+                                   "train only the global branch (--global > 0): the body keeps the weights it starts "
+                                   "from (--init)"),
+      // Config file and options.json only: rarely changed, or set by the launch (world_size) or by lowlight-train
+      // itself (init from --init, which also takes the model config from the file; command).
+      option<Top<&O::charbonnier_eps>>("charbonnier_eps", nullptr, "epsilon of the Charbonnier loss",
+                                       [](const O& o, const char* k) {
+                                         const double e = o.charbonnier_eps;
+                                         return expect(k, std::isfinite(e) && e > 0, e, "> 0");
+                                       }),
+      option<Top<&O::plateau_factor>>("plateau_factor", nullptr, "plateau schedule: the rate's factor on a plateau",
+                                      [](const O& o, const char* k) {
+                                        const double f = o.plateau_factor;
+                                        return expect(k, f > 0 && f < 1, f, "in (0, 1)");
+                                      }),
+      option<Top<&O::plateau_patience>>("plateau_patience", nullptr,
+                                        "plateau schedule: epochs without a better validation PSNR before it acts",
+                                        [](const O& o, const char* k) {
+                                          return expect(k, o.plateau_patience >= 0, o.plateau_patience, ">= 0");
+                                        }),
+      option<Top<&O::world_size>>("world_size", nullptr, "processes the run trains with",
+                                  [](const O& o, const char* k) {
+                                    return expect(k, o.world_size >= 1, o.world_size, ">= 1");
+                                  }),
+      option<Top<&O::init_weights>>("init", nullptr, "weight file the run started from"),
+      option<Top<&O::command_line>>("command", nullptr, "the command line that started the run"),
+  };
+}
+
+// Keys a JSON object in `section` may hold.
+std::vector<std::string> keys_in(const std::string& section) {
+  std::vector<std::string> keys;
+  for (const TrainOptionSpec& spec : train_option_specs())
+    if (spec.section == section) keys.push_back(spec.key);
+  return keys;
 }
 
 void check_keys(const json& object, const std::vector<std::string>& known, const std::string& where) {
-  if (!object.is_object()) throw Error("training config: " + (where.empty() ? "top level" : where) + " must be an object");
+  if (!object.is_object())
+    throw Error("training config: " + (where.empty() ? "top level" : where) + " must be an object");
   for (auto it = object.begin(); it != object.end(); ++it)
     if (std::find(known.begin(), known.end(), it.key()) == known.end())
       throw Error("training config: unknown key " + where + it.key());
 }
 
-DeviceKind device_from(const std::string& name) { return parse_device(name); }
+// Reads `value` from JSON as the type it already holds, naming the key on a type mismatch. A list may be
+// given as one string (one training folder).
+void read_value(const json& from, V& value, const std::string& name) {
+  std::visit(
+      [&](auto& out) {
+        using T = std::decay_t<decltype(out)>;
+        try {
+          if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            if (from.is_string()) {
+              out = {from.get<std::string>()};
+              return;
+            }
+          }
+          out = from.get<T>();
+        } catch (const json::exception&) {
+          throw Error("training config: " + name + " has the wrong type (" + from.type_name() + ")");
+        }
+      },
+      value);
+}
 
-void read_data(const json& j, DataOptions& data) {
-  check_keys(j, {"train", "val", "split", "crop", "augment", "shuffle", "val_full", "val_crop", "skip_bad", "samples",
-                 "identity", "exposure"},
-             "data.");
-  // One folder as a string, or several as an array.
-  if (j.contains("train") && j["train"].is_string()) data.train_dirs = {j["train"].get<std::string>()};
-  else read(j, "train", data.train_dirs, "data.");
-  read(j, "val", data.val_dir, "data.");
-  read(j, "split", data.split, "data.");
-  read(j, "crop", data.crop, "data.");
-  std::string augment = augment_name(data.augment);
-  read(j, "augment", augment, "data.");
-  data.augment = parse_augment(augment);
-  read(j, "shuffle", data.shuffle, "data.");
-  read(j, "val_full", data.val_full, "data.");
-  read(j, "val_crop", data.val_crop, "data.");
-  read(j, "skip_bad", data.skip_bad, "data.");
-  read(j, "samples", data.samples, "data.");
-  read(j, "identity", data.identity, "data.");
-  read(j, "exposure", data.exposure, "data.");
+// The model part: the file may give only some fields, merged over the base config (ModelConfig's JSON).
+ModelConfig merged_model(const json& given, const ModelConfig& base) {
+  json model = json::parse(to_json(base));
+  if (!given.is_object()) throw Error("training config: model must be an object");
+  for (auto it = given.begin(); it != given.end(); ++it) model[it.key()] = it.value();
+  try {
+    return model_config_from_json(model.dump());
+  } catch (const Error& e) {
+    throw Error(std::string("training config: model: ") + e.what());
+  }
 }
 
 }  // namespace
+
+const std::vector<TrainOptionSpec>& train_option_specs() {
+  static const std::vector<TrainOptionSpec> specs = make_specs();
+  return specs;
+}
 
 TrainOptions default_train_options() {
   TrainOptions options;
@@ -77,34 +278,11 @@ void validate(const TrainOptions& o) {
   } catch (const Error& e) {
     throw Error(std::string("invalid model config: ") + e.what());
   }
-  require(o.epochs >= 1, "epochs", o.epochs, ">= 1");
-  require(o.batch >= 1 && o.batch <= 4096, "batch", o.batch, "1..4096");
-  require(o.steps_per_epoch >= 1, "steps_per_epoch", o.steps_per_epoch, ">= 1");
-  require(std::isfinite(o.lr) && o.lr > 0 && o.lr < 10, "lr", o.lr, "> 0 and < 10");
-  require(std::isfinite(o.min_lr) && o.min_lr >= 0 && o.min_lr <= o.lr, "min_lr", o.min_lr, "0..lr");
-  require(std::isfinite(o.charbonnier_eps) && o.charbonnier_eps > 0, "charbonnier_eps", o.charbonnier_eps, "> 0");
-  require(o.plateau_factor > 0 && o.plateau_factor < 1, "plateau_factor", o.plateau_factor, "in (0, 1)");
-  require(o.plateau_patience >= 0, "plateau_patience", o.plateau_patience, ">= 0");
-  require(o.threads >= 0, "threads", o.threads, ">= 0");
-  require(o.world_size >= 1, "world_size", o.world_size, ">= 1");
-  if (o.precision == Precision::F16)
-    throw Error("invalid precision fp16: training in fp16 needs loss scaling, which lowlight-train does not do; "
-                "use bf16 or fp32");
-  const DataOptions& d = o.data;
-  const int multiple = size_multiple(o.model);
-  require(d.crop >= multiple && d.crop <= 8192, "crop", d.crop, std::to_string(multiple) + "..8192");
-  require(d.val_crop >= multiple && d.val_crop <= 8192, "val_crop", d.val_crop, std::to_string(multiple) + "..8192");
-  require(d.split >= 1, "split", d.split, ">= 1");
-  require(d.samples >= 0 && d.samples <= 16, "samples", d.samples, "0..16");
-  require(!d.train_dirs.empty(), "train", "(none)", "a folder with low/ and high/");
-  for (const auto& dir : d.train_dirs) require(!dir.empty(), "train", "\"\"", "a folder with low/ and high/");
-  require(!d.val_dir.empty() || d.train_dirs.size() == 1, "val", "\"\"",
-          "a validation folder when training on several folders (the split applies to one)");
-  require(d.identity >= 0 && d.identity <= 1, "identity", d.identity, "0..1");
-  require(std::isfinite(d.exposure) && d.exposure >= 0 && d.exposure <= 3, "exposure", d.exposure, "0..3");
-  require(std::isfinite(o.ssim_weight) && o.ssim_weight >= 0 && o.ssim_weight <= 10, "ssim_weight", o.ssim_weight,
-          "0..10");
-  require(o.warmup_steps >= 0, "warmup_steps", o.warmup_steps, ">= 0");
+  for (const TrainOptionSpec& spec : train_option_specs()) {
+    if (!spec.check) continue;
+    const std::string problem = spec.check(o, spec.key);
+    if (!problem.empty()) throw Error(problem);
+  }
 }
 
 const char* loss_name(Loss loss) {
@@ -153,82 +331,33 @@ TrainOptions train_options_from_json(const std::string& text, const TrainOptions
   } catch (const json::exception& e) {
     throw Error(std::string("training config: not valid JSON: ") + e.what());
   }
-  check_keys(j, {"comment", "model", "data", "loss", "charbonnier_eps", "ssim_weight", "warmup_steps", "lr", "schedule", "plateau_factor",
-                 "plateau_patience", "min_lr", "epochs", "batch", "steps_per_epoch", "seed", "world_size", "device", "threads",
-                 "channels_last", "precision", "init", "command"},
-             "");
+  std::vector<std::string> top = keys_in("");
+  top.insert(top.end(), {"comment", "model", "data"});
+  check_keys(j, top, "");
+  if (j.contains("data")) check_keys(j["data"], keys_in("data"), "data.");
   TrainOptions o = base;
-  if (j.contains("model")) {
-    // The file may give only some model fields: merge them over the base config.
-    json model = json::parse(to_json(base.model));
-    if (!j["model"].is_object()) throw Error("training config: model must be an object");
-    for (auto it = j["model"].begin(); it != j["model"].end(); ++it) model[it.key()] = it.value();
-    try {
-      o.model = model_config_from_json(model.dump());
-    } catch (const Error& e) {
-      throw Error(std::string("training config: model: ") + e.what());
-    }
+  if (j.contains("model")) o.model = merged_model(j["model"], base.model);
+  for (const TrainOptionSpec& spec : train_option_specs()) {
+    const std::string section = spec.section;
+    if (section == "model" || (!section.empty() && !j.contains(section))) continue;
+    const json& object = section.empty() ? j : j[section];
+    const auto it = object.find(spec.key);
+    if (it == object.end()) continue;
+    V value = spec.get(o);
+    read_value(*it, value, (section.empty() ? "" : section + ".") + spec.key);
+    spec.set(o, value);
   }
-  if (j.contains("data")) read_data(j["data"], o.data);
-  std::string loss = loss_name(o.loss), schedule = schedule_name(o.schedule), device = device_name(o.device);
-  read(j, "loss", loss, "");
-  o.loss = parse_loss(loss);
-  read(j, "schedule", schedule, "");
-  o.schedule = parse_schedule(schedule);
-  read(j, "device", device, "");
-  o.device = device_from(device);
-  read(j, "charbonnier_eps", o.charbonnier_eps, "");
-  read(j, "ssim_weight", o.ssim_weight, "");
-  read(j, "warmup_steps", o.warmup_steps, "");
-  read(j, "lr", o.lr, "");
-  read(j, "plateau_factor", o.plateau_factor, "");
-  read(j, "plateau_patience", o.plateau_patience, "");
-  read(j, "min_lr", o.min_lr, "");
-  read(j, "epochs", o.epochs, "");
-  read(j, "batch", o.batch, "");
-  read(j, "steps_per_epoch", o.steps_per_epoch, "");
-  read(j, "seed", o.seed, "");
-  read(j, "world_size", o.world_size, "");
-  read(j, "threads", o.threads, "");
-  read(j, "channels_last", o.channels_last, "");
-  std::string precision = precision_name(o.precision);
-  read(j, "precision", precision, "");
-  o.precision = parse_precision(precision);
-  read(j, "init", o.init_weights, "");
-  read(j, "command", o.command_line, "");
   return o;
 }
 
 std::string to_json(const TrainOptions& o) {
-  const DataOptions& d = o.data;
-  json j = {
-      {"model", json::parse(to_json(o.model))},
-      {"data",
-       {{"train", d.train_dirs}, {"val", d.val_dir}, {"split", d.split}, {"crop", d.crop},
-        {"augment", augment_name(d.augment)}, {"shuffle", d.shuffle}, {"val_full", d.val_full},
-        {"val_crop", d.val_crop}, {"skip_bad", d.skip_bad}, {"samples", d.samples},
-        {"identity", d.identity}, {"exposure", d.exposure}}},
-      {"loss", loss_name(o.loss)},
-      {"charbonnier_eps", o.charbonnier_eps},
-      {"ssim_weight", o.ssim_weight},
-      {"warmup_steps", o.warmup_steps},
-      {"lr", o.lr},
-      {"schedule", schedule_name(o.schedule)},
-      {"plateau_factor", o.plateau_factor},
-      {"plateau_patience", o.plateau_patience},
-      {"min_lr", o.min_lr},
-      {"epochs", o.epochs},
-      {"batch", o.batch},
-      {"steps_per_epoch", o.steps_per_epoch},
-      {"seed", o.seed},
-      {"world_size", o.world_size},
-      {"device", device_name(o.device)},
-      {"threads", o.threads},
-      {"channels_last", o.channels_last},
-      {"precision", precision_name(o.precision)},
-      {"init", o.init_weights},
-      {"command", o.command_line},
-  };
+  json j = {{"model", json::parse(to_json(o.model))}, {"data", json::object()}};
+  for (const TrainOptionSpec& spec : train_option_specs()) {
+    const std::string section = spec.section;
+    if (section == "model") continue;
+    json& object = section.empty() ? j : j[section];
+    std::visit([&](const auto& value) { object[spec.key] = value; }, spec.get(o));
+  }
   return j.dump();
 }
 

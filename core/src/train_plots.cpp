@@ -1,5 +1,5 @@
 // Run-folder pictures through OpenCV: curves.png (loss and PSNR per epoch) and samples.png (low |
-// enhanced | ground truth). Builds without OpenCV use no_opencv.cpp instead.
+// enhanced | ground truth). Part of lowlight_train (OpenCV).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>

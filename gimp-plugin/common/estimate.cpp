@@ -39,25 +39,15 @@ double estimate_seconds(const ModelConfig& config, double pixels, const Throughp
   return macs_per_megapixel(config) * pixels / 1e6 / rate.macs_per_second;
 }
 
-std::string format_duration(double seconds) {
-  char text[64];
-  if (seconds < 10) std::snprintf(text, sizeof text, "%.1f s", seconds);
-  else if (seconds < 60) std::snprintf(text, sizeof text, "%.0f s", seconds);
-  else if (seconds < 3600) std::snprintf(text, sizeof text, "%d min %d s", static_cast<int>(seconds / 60),
-                                         static_cast<int>(std::fmod(seconds, 60)));
-  else std::snprintf(text, sizeof text, "%d h %d min", static_cast<int>(seconds / 3600),
-                     static_cast<int>(std::fmod(seconds, 3600) / 60));
-  return text;
-}
-
 std::string estimate_text(const ModelConfig& config, int width, int height, DeviceKind device, const Throughput& rate) {
   const double seconds = estimate_seconds(config, static_cast<double>(width) * height, rate);
   char text[256];
   const std::string where = device == DeviceKind::CUDA ? "the GPU (CUDA)"
                                                        : "the CPU with " + std::to_string(default_cpu_threads()) +
                                                              (default_cpu_threads() == 1 ? " thread" : " threads");
-  std::snprintf(text, sizeof text, "About %s for this layer (%dx%d) on %s (%s)", format_duration(seconds).c_str(),
-                width, height, where.c_str(), rate.measured ? "speed measured on the preview" : "a first guess");
+  const std::string duration = format_duration(seconds, DurationStyle::Words);
+  std::snprintf(text, sizeof text, "About %s for this layer (%dx%d) on %s (%s)", duration.c_str(), width, height,
+                where.c_str(), rate.measured ? "speed measured on the preview" : "a first guess");
   return text;
 }
 

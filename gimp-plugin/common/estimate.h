@@ -6,6 +6,7 @@
 
 #include "lowlight/config.h"
 #include "lowlight/device.h"
+#include "lowlight/duration.h"  // the estimate's words
 
 namespace lowlight::plugin {
 
@@ -25,7 +26,5 @@ double estimate_seconds(const ModelConfig& config, double pixels, const Throughp
 // e.g. "About 12 s for this layer (1200x800) on the CPU with 4 threads (speed measured on the preview)":
 // plain words, no MAC counts.
 std::string estimate_text(const ModelConfig& config, int width, int height, DeviceKind device, const Throughput& rate);
-
-std::string format_duration(double seconds);  // "0.4 s", "12 s", "3 min 5 s", "2 h 10 min"
 
 }  // namespace lowlight::plugin

@@ -23,6 +23,10 @@ std::vector<std::string> model_dirs(const std::string& plugin_dir, const std::st
   return dirs;
 }
 
+std::vector<std::string> plugin_model_dirs(const char* gimp_profile_dir) {
+  return model_dirs(executable_dir(), gimp_profile_dir ? gimp_profile_dir : "");
+}
+
 std::string help_dir(const std::string& plugin_dir) {
   std::error_code ec;
   for (const fs::path& dir : {fs::path(plugin_dir) / "help", fs::path(installed_data_dir(plugin_dir)) / "help"})

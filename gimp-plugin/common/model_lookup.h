@@ -24,6 +24,9 @@ std::string installed_data_dir(const std::string& plugin_dir);
 // own folder, the package's models (installed_data_dir()/weights), and the user's GIMP profile
 // (<profile>/lowlight). Empty arguments are left out.
 std::vector<std::string> model_dirs(const std::string& plugin_dir, const std::string& profile_dir);
+// model_dirs() of this plug-in binary's folder and the profile folder GIMP names (gimp_directory(); null: none),
+// as both GIMP front ends search.
+std::vector<std::string> plugin_model_dirs(const char* gimp_profile_dir);
 
 // The folder holding the plug-in's help pages (<dir>/en/gimp-help.xml, GIMP's help-domain layout): the
 // plug-in folder's help/ (user install) or installed_data_dir()/help; empty when neither has them.

@@ -1,5 +1,9 @@
 #include "preview_session.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
 #include "lowlight/weights.h"
 #include "messages.h"
 #include "model_lookup.h"
@@ -19,7 +23,31 @@ bool same_area(const Rect& a, const Rect& b) {
   return a.x == b.x && a.y == b.y && a.width == b.width && a.height == b.height;
 }
 
-std::string size_text(const Rect& r) { return std::to_string(r.width) + "x" + std::to_string(r.height); }
+std::string size_text(int width, int height) { return std::to_string(width) + "x" + std::to_string(height); }
+
+// "200x133 at 7 %" for a view scaled down, "96x96" at 1:1 or zoomed in (the model's pixels are the layer's).
+std::string view_text(const Rect& computed, const Rect& area) {
+  std::string text = size_text(computed.width, computed.height);
+  if (computed.width < area.width) {
+    const int percent = std::max(1, static_cast<int>(std::lround(100.0 * computed.width / area.width)));
+    text += " at " + std::to_string(percent) + " %";
+  }
+  return text;
+}
+
+// Enlarges `pixels` (width x height, `bpp` bytes a pixel) to `to_width` x `to_height` by repeating pixels, as
+// GIMP's own zoomed-in previews show a layer.
+std::vector<uint8_t> enlarge(const std::vector<uint8_t>& pixels, int width, int height, int bpp, int to_width,
+                             int to_height) {
+  std::vector<uint8_t> out(static_cast<size_t>(to_width) * to_height * bpp);
+  for (int y = 0; y < to_height; ++y) {
+    const uint8_t* row = pixels.data() + static_cast<size_t>(y * static_cast<int64_t>(height) / to_height) * width * bpp;
+    for (int x = 0; x < to_width; ++x)
+      std::memcpy(&out[(static_cast<size_t>(y) * to_width + x) * bpp],
+                  row + static_cast<size_t>(x * static_cast<int64_t>(width) / to_width) * bpp, bpp);
+  }
+  return out;
+}
 
 // The region blended at `mix` over `source`, as the 8-bit pixels GIMP's preview widgets draw.
 std::vector<uint8_t> preview_pixels(const RegionPixels& region, GeglBuffer* source, double mix, int* rowstride) {
@@ -71,8 +99,13 @@ void PreviewSession::show_estimate() {
   view.estimate(text, true);
 }
 
-void PreviewSession::request(const Rect& area) {
-  if (area.width < 1 || area.height < 1 || !problem_.empty()) return;
+bool PreviewSession::View::operator==(const View& o) const {
+  return same_area(area, o.area) && width == o.width && height == o.height;
+}
+
+void PreviewSession::request(const Rect& area, int width, int height) {
+  if (area.width < 1 || area.height < 1 || width < 1 || height < 1 || !problem_.empty()) return;
+  const View wanted{area, width, height};
   std::string path;
   try {
     path = find_model(params_.model, dirs_);
@@ -81,30 +114,37 @@ void PreviewSession::request(const Rect& area) {
     return view.status("", false);  // the estimate line says why (once)
   }
   const std::string key = engine_key(path, params_);
-  if (kept_ && kept_key_ == key && same_area(kept_->inner, area)) {
+  if (kept_ && kept_key_ == key && kept_view_ == wanted) {
     stop();
-    return draw(*kept_);  // only the strength changed
+    return draw();  // only the strength changed
   }
-  if (run_ && run_key_ == key && same_area(run_->region().inner, area)) return;  // already on its way
+  if (run_ && run_key_ == key && run_view_ == wanted) return;  // already on its way
   stop();
-  start(path, key, area);
+  start(path, key, wanted);
 }
 
-void PreviewSession::start(const std::string& path, const std::string& key, const Rect& area) {
+void PreviewSession::start(const std::string& path, const std::string& key, const View& wanted) {
+  Rect computed = wanted.area;
   try {
+    // The model reads the pixels it will show: the layer's own, or the layer scaled down to the view.
+    run_source_ = wanted.scaled_down() ? read_scaled(source_.get(), wanted.area, wanted.width, wanted.height, computed)
+                                     : BufferPtr(static_cast<GeglBuffer*>(g_object_ref(source_.get())));
     Params at_full = params_;
     at_full.strength = 1.0;
     // The layer's context is computed once (by the first preview's child) and kept while it fits.
     std::optional<EnhanceContext> context;
     if (context_ && context_key_ == key) context = context_;
     else if (!context_pixels_) context_pixels_ = std::make_shared<RegionPixels>(read_context_pixels(source_.get()));
-    run_ = std::make_unique<PreviewRun>(path, engine_settings(at_full), read_region(source_.get(), area, Selection{}),
-                                        std::move(context), context_pixels_);
+    run_ = std::make_unique<PreviewRun>(path, engine_settings(at_full),
+                                        read_region(run_source_.get(), computed, Selection{}), std::move(context),
+                                        context_pixels_);
   } catch (const std::exception& e) {
+    run_source_.reset();
     return view.status(error_text(e), false);
   }
   run_key_ = key;
-  view.status("Computing the preview (" + size_text(area) + ")...", true);
+  run_view_ = wanted;
+  view.status("Computing the preview (" + view_text(computed, wanted.area) + ")...", true);
   poll_id_ = g_timeout_add(kPollMs, on_poll, this);
 }
 
@@ -112,6 +152,7 @@ void PreviewSession::stop() {
   if (poll_id_) g_source_remove(poll_id_);
   poll_id_ = 0;
   run_.reset();  // kills the child at once
+  run_source_.reset();
 }
 
 gboolean PreviewSession::on_poll(gpointer self) {
@@ -129,23 +170,28 @@ bool PreviewSession::poll() {
 }
 
 void PreviewSession::finish(PreviewRun& run) {
-  const Rect area = run.region().inner;
+  const Rect computed = run.region().inner;
   if (run.context()) {
     context_ = run.context();
     context_key_ = run_key_;
   }
-  view.status("Preview " + size_text(area) + " computed in " + format_duration(run.seconds()), false);
-  measure(area, run.seconds());
+  view.status("Preview " + view_text(computed, run_view_.area) + " computed in " +
+                  format_duration(run.seconds(), DurationStyle::Words),
+              false);
+  measure(computed, run.seconds());
   kept_ = std::make_unique<RegionPixels>(std::move(run.region()));
   kept_key_ = run_key_;
-  draw(*kept_);
+  kept_view_ = run_view_;
+  kept_source_ = std::move(run_source_);
+  draw();
   show_estimate();
 }
 
-void PreviewSession::measure(const Rect& area, double seconds) {
+void PreviewSession::measure(const Rect& computed, double seconds) {
   try {
     const ModelConfig config = read_weights_info(find_model(params_.model, dirs_)).config;
-    const Throughput measured = measured_throughput(config, static_cast<double>(area.width) * area.height, seconds);
+    const Throughput measured =
+        measured_throughput(config, static_cast<double>(computed.width) * computed.height, seconds);
     if (!measured.measured) return;
     rate_ = measured;
     rate_key_ = run_key_;
@@ -154,10 +200,14 @@ void PreviewSession::measure(const Rect& area, double seconds) {
   }
 }
 
-void PreviewSession::draw(const RegionPixels& region) {
+void PreviewSession::draw() {
   int rowstride = 0;
-  const std::vector<uint8_t> pixels = preview_pixels(region, source_.get(), params_.strength, &rowstride);
-  view.preview(pixels.data(), rowstride);
+  const Rect& r = kept_->inner;
+  const std::vector<uint8_t> pixels = preview_pixels(*kept_, kept_source_.get(), params_.strength, &rowstride);
+  if (r.width == kept_view_.width && r.height == kept_view_.height) return view.preview(pixels.data(), rowstride);
+  const int bpp = rowstride / r.width;
+  const std::vector<uint8_t> shown = enlarge(pixels, r.width, r.height, bpp, kept_view_.width, kept_view_.height);
+  view.preview(shown.data(), kept_view_.width * bpp);
 }
 
 }  // namespace lowlight::plugin

@@ -53,18 +53,29 @@ class PreviewSession {
   const std::vector<std::string>& model_dirs() const { return dirs_; }
   bool cuda() const { return cuda_; }
 
-  // Shows the preview of `area` (drawable coordinates): the kept one when only the strength changed,
-  // else a new computation, dropping one that no longer fits.
-  void request(const Rect& area);
+  // Shows the preview of `area` (drawable coordinates) drawn `width` x `height` pixels: the kept one when
+  // only the strength changed, else a new computation, dropping one that no longer fits. At 1:1 or larger
+  // (a zoomed-in preview) the model runs on `area` itself, so the preview is the applied result there,
+  // enlarged pixel by pixel; smaller (the whole layer fitted into the dialog) it runs on `area` scaled down
+  // to the preview's size, with the layer's context all the same, so a 3 MP layer costs a 200-pixel preview.
+  void request(const Rect& area, int width, int height);
+  void request(const Rect& area) { request(area, area.width, area.height); }
   void stop();  // drops the computation under way, if any
 
  private:
   static gboolean on_poll(gpointer self);
   bool poll();  // false once the run has ended
-  void start(const std::string& path, const std::string& key, const Rect& area);
+  // What a preview shows: a part of the drawable and the size it is drawn at.
+  struct View {
+    Rect area;
+    int width = 0, height = 0;
+    bool operator==(const View& o) const;
+    bool scaled_down() const { return width < area.width; }
+  };
+  void start(const std::string& path, const std::string& key, const View& wanted);
   void finish(PreviewRun& run);
-  void measure(const Rect& area, double seconds);
-  void draw(const RegionPixels& region);
+  void measure(const Rect& computed, double seconds);
+  void draw();  // the kept preview, at the current strength
   void show_estimate();
   DeviceKind shown_device() const;
 
@@ -76,9 +87,13 @@ class PreviewSession {
   std::string problem_;
   std::unique_ptr<PreviewRun> run_;
   std::string run_key_;
+  View run_view_;
+  BufferPtr run_source_;  // what run_ reads: source_'s pixels, scaled down when the view is
   guint poll_id_ = 0;
   std::unique_ptr<RegionPixels> kept_;  // the last finished preview (strength 1) and what it was made with
   std::string kept_key_;
+  View kept_view_;
+  BufferPtr kept_source_;
   // The layer's context for the engine key it was made with, and the scaled layer it is computed from.
   std::optional<EnhanceContext> context_;
   std::string context_key_;

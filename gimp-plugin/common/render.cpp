@@ -81,6 +81,29 @@ RegionPixels read_region(GeglBuffer* source, const Rect& inner, const Selection&
   return region;
 }
 
+BufferPtr read_scaled(GeglBuffer* source, const Rect& area, int width, int height, Rect& inner, int margin) {
+  check_rect(area);
+  check_rect(Rect{0, 0, width, height});
+  const double scale = static_cast<double>(width) / area.width;
+  inner = Rect{static_cast<int>(std::lround(area.x * scale)), static_cast<int>(std::lround(area.y * scale)), width,
+               height};
+  // Pixel X of the scaled layer covers [X / scale, (X + 1) / scale) of the layer (GEGL's scaled reads).
+  const GeglRectangle* e = gegl_buffer_get_extent(source);
+  const int x0 = std::min(inner.x, std::max(static_cast<int>(std::floor(e->x * scale)), inner.x - margin));
+  const int y0 = std::min(inner.y, std::max(static_cast<int>(std::floor(e->y * scale)), inner.y - margin));
+  const int x1 = std::max(inner.x + width,
+                          std::min(static_cast<int>(std::floor((e->x + e->width) * scale)), inner.x + width + margin));
+  const int y1 = std::max(inner.y + height,
+                          std::min(static_cast<int>(std::floor((e->y + e->height) * scale)), inner.y + height + margin));
+  const GeglRectangle rect{x0, y0, x1 - x0, y1 - y0};
+  const Babl* format = gegl_buffer_get_format(source);
+  std::vector<uint8_t> pixels(static_cast<size_t>(rect.width) * rect.height * babl_format_get_bytes_per_pixel(format));
+  gegl_buffer_get(source, &rect, scale, format, pixels.data(), GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
+  BufferPtr scaled(gegl_buffer_new(&rect, format));
+  gegl_buffer_set(scaled.get(), &rect, 0, format, pixels.data(), GEGL_AUTO_ROWSTRIDE);
+  return scaled;
+}
+
 RegionPixels read_context_pixels(GeglBuffer* source) {
   const GeglRectangle* extent = gegl_buffer_get_extent(source);
   check_rect(Rect{extent->x, extent->y, extent->width, extent->height});

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "buffer_ptr.h"
 #include "lowlight/engine.h"
 #include "pixel_format.h"
 
@@ -41,6 +42,12 @@ constexpr double kContextReadPixels = 1024.0 * 1024.0;
 
 // `rect` and up to `margin` pixels around it, clipped to the buffer.
 RegionPixels read_region(GeglBuffer* source, const Rect& rect, const Selection& selection, int margin = kRegionMargin);
+
+// `area` of `source` scaled down to `width` x `height` (a preview of more pixels than it has), with up to
+// `margin` pixels of the scaled layer around it, in the native format: a buffer in the scaled layer's
+// coordinates, in which `area` is `inner`. read_region() and write_region() then work on it as on a layer.
+BufferPtr read_scaled(GeglBuffer* source, const Rect& area, int width, int height, Rect& inner,
+                      int margin = kRegionMargin);
 
 // The whole buffer, scaled to at most kContextReadPixels: what the context pass reads.
 RegionPixels read_context_pixels(GeglBuffer* source);

@@ -1,6 +1,6 @@
 // The GTK2 dialog: widgets and GIMP 2.10 calls only. What it does with them (preview in a child process,
-// status, estimate) is the shared PreviewSession; the preview is drawn by GIMP's drawable preview, which
-// blends it with the original by the selection itself.
+// status, estimate) is the shared PreviewSession; the preview is drawn by GIMP's zoom preview, which opens
+// on the whole layer fitted into it and blends the preview with the original by the selection itself.
 #include "dialog.h"
 
 #include <libgimp/gimpui.h>
@@ -10,6 +10,7 @@
 #include "../common/gtk_parts.h"
 #include "../common/messages.h"
 #include "../common/preview_session.h"
+#include "../common/preview_widget.h"
 #include "process.h"
 
 namespace lowlight::plugin::gimp2 {
@@ -17,21 +18,10 @@ namespace {
 
 constexpr int kScaleWidth = 200;
 
-// Scrolls the preview so that it opens on the middle of `area` (the part the filter changes), not on its
-// top-left corner.
-void centre_preview(GtkWidget* preview, const Rect& area) {
-  gint width = 0, height = 0;
-  gimp_preview_get_size(GIMP_PREVIEW(preview), &width, &height);
-  gimp_scrolled_preview_set_position(GIMP_SCROLLED_PREVIEW(preview), area.x + (area.width - width) / 2,
-                                     area.y + (area.height - height) / 2);
-}
-
 struct Dialog {
   PreviewSession& session;
   GtkWidget* window = nullptr;
   GtkWidget* preview = nullptr;
-  Rect area = {};  // the part of the drawable the filter changes
-  bool centred = false;
 };
 
 // Every control edits one field of the session's settings, then the preview and estimate follow.
@@ -67,16 +57,7 @@ void on_tile(GtkSpinButton* spin, gpointer data) {
 }
 
 void on_invalidated(GimpPreview* preview, gpointer data) {
-  Dialog& d = *static_cast<Dialog*>(data);
-  // The first time the preview has its size: scroll to the middle (which invalidates it again).
-  if (!d.centred) {
-    d.centred = true;
-    centre_preview(d.preview, d.area);
-  }
-  Rect area;
-  gimp_preview_get_position(preview, &area.x, &area.y);
-  gimp_preview_get_size(preview, &area.width, &area.height);
-  d.session.request(area);
+  gimp_ui::request_shown(preview, static_cast<Dialog*>(data)->session);
 }
 
 gboolean device_sensitive(gint value, gpointer data) {
@@ -144,7 +125,8 @@ void build(Dialog& d, gint32 drawable) {
   gtk_container_set_border_width(GTK_CONTAINER(box), 12);
   gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(d.window))), box, TRUE, TRUE, 0);
 
-  d.preview = gimp_drawable_preview_new_from_drawable_id(drawable);
+  // Zoom 1 of a zoom preview is the whole layer (or selection) fitted into the preview.
+  d.preview = gimp_zoom_preview_new_from_drawable_id(drawable);
   d.session.view.preview = [&d](const uint8_t* pixels, int rowstride) {
     gimp_preview_draw_buffer(GIMP_PREVIEW(d.preview), pixels, rowstride);
   };
@@ -171,7 +153,6 @@ bool run_dialog(gint32 /*image*/, gint32 drawable, Params* params) {
   if (!session.cuda() && start.device == DeviceChoice::CUDA) start.device = DeviceChoice::Auto;
   session.set_params(start);  // before the widgets, which show these values
   Dialog d{session};
-  d.area = area;
   build(d, drawable);
   session.set_params(start);  // the estimate line, now that it exists
   const bool ok = gimp_dialog_run(GIMP_DIALOG(d.window)) == GTK_RESPONSE_OK;

@@ -127,7 +127,6 @@ const GimpPlugInInfo PLUG_IN_INFO = {nullptr, nullptr, query, run};
 
 // MAIN() spelled out, so the process settings that make CPU inference fast (lowlight/device.h) come first.
 int main(int argc, char** argv) {
-  lowlight::prefer_passive_openmp(argv);  // may re-execute the plug-in once; GIMP's pipes stay open across it
-  lowlight::keep_freed_memory();
+  lowlight::init_process(argc, argv);  // may re-execute the plug-in once; GIMP's pipes stay open across it
   return gimp_main(&PLUG_IN_INFO, argc, argv);
 }

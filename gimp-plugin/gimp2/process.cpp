@@ -31,10 +31,7 @@ class Drawable final : public FilterTarget {
 
 }  // namespace
 
-std::vector<std::string> search_dirs() {
-  const gchar* profile = gimp_directory();
-  return model_dirs(executable_dir(), profile ? profile : "");
-}
+std::vector<std::string> search_dirs() { return plugin_model_dirs(gimp_directory()); }
 
 bool process_drawable(gint32 drawable, const Params& params) {
   Drawable target(drawable);

@@ -1,6 +1,6 @@
 // The GTK3 dialog: widgets and GIMP 3 calls only. What it does with them (preview in a child process,
-// status, estimate) is the shared PreviewSession; the preview is drawn by GIMP's drawable preview, which
-// blends it with the original by the selection itself. The arguments live in the procedure's config
+// status, estimate) is the shared PreviewSession; the preview is drawn by GIMP's zoom preview, which opens
+// on the whole layer fitted into it and blends the preview with the original by the selection itself. The arguments live in the procedure's config
 // (GIMP stores it as the last values); the session re-reads it on every change.
 #include "dialog.h"
 
@@ -11,27 +11,17 @@
 #include "../common/gtk_parts.h"
 #include "../common/messages.h"
 #include "../common/preview_session.h"
+#include "../common/preview_widget.h"
 #include "process.h"
 
 namespace lowlight::plugin::gimp3 {
 namespace {
-
-// Scrolls the preview so that it opens on the middle of `area` (the part the filter changes), not on its
-// top-left corner.
-void centre_preview(GtkWidget* preview, const Rect& area) {
-  gint width = 0, height = 0;
-  gimp_preview_get_size(GIMP_PREVIEW(preview), &width, &height);
-  gimp_scrolled_preview_set_position(GIMP_SCROLLED_PREVIEW(preview), area.x + (area.width - width) / 2,
-                                     area.y + (area.height - height) / 2);
-}
 
 struct Dialog {
   PreviewSession& session;
   GimpProcedureConfig* config;
   GtkWidget* window = nullptr;
   GtkWidget* preview = nullptr;
-  Rect area = {};  // the part of the drawable the filter changes
-  bool centred = false;
 };
 
 // Values the dialog cannot use (from a script's last run, say) keep the last usable ones and say why.
@@ -56,16 +46,7 @@ void on_model(GtkComboBox* combo, gpointer data) {
 }
 
 void on_invalidated(GimpPreview* preview, gpointer data) {
-  Dialog& d = *static_cast<Dialog*>(data);
-  // The first time the preview has its size: scroll to the middle (which invalidates it again).
-  if (!d.centred) {
-    d.centred = true;
-    centre_preview(d.preview, d.area);
-  }
-  Rect area;
-  gimp_preview_get_position(preview, &area.x, &area.y);
-  gimp_preview_get_size(preview, &area.width, &area.height);
-  d.session.request(area);
+  gimp_ui::request_shown(preview, static_cast<Dialog*>(data)->session);
 }
 
 // CUDA stays listed (scripts and last values may name it) but cannot be chosen without a device.
@@ -102,7 +83,9 @@ void build(Dialog& d, GimpProcedure* procedure, GimpDrawable* drawable) {
   d.window = gimp_procedure_dialog_new(procedure, d.config, kTitle);
   GimpProcedureDialog* dialog = GIMP_PROCEDURE_DIALOG(d.window);
   gimp_window_set_transient(GTK_WINDOW(d.window));
-  d.preview = gimp_procedure_dialog_get_drawable_preview(dialog, "preview", drawable);
+  // Zoom 1 of a zoom preview is the whole layer (or selection) fitted into the preview; the procedure dialog
+  // only makes drawable previews (1:1), so this one is packed by hand, first.
+  d.preview = gimp_zoom_preview_new_from_drawable(drawable);
   d.session.view.preview = [&d](const uint8_t* pixels, int rowstride) {
     gimp_preview_draw_buffer(GIMP_PREVIEW(d.preview), pixels, rowstride);
   };
@@ -117,9 +100,11 @@ void build(Dialog& d, GimpProcedure* procedure, GimpDrawable* drawable) {
   gtk_label_set_xalign(GTK_LABEL(threads), 0.0);
   gimp_procedure_dialog_fill_box(dialog, "advanced-box", "device", "tile-size", "threads-label", nullptr);
   gimp_procedure_dialog_fill_expander(dialog, "advanced", "advanced-title", FALSE, "advanced-box");
-  gimp_procedure_dialog_fill(dialog, "preview", "strength", "exposure", "advanced", nullptr);
+  gimp_procedure_dialog_fill(dialog, "strength", "exposure", "advanced", nullptr);
 
   GtkWidget* content = gtk_dialog_get_content_area(GTK_DIALOG(d.window));
+  gtk_box_pack_start(GTK_BOX(content), d.preview, TRUE, TRUE, 0);
+  gtk_box_reorder_child(GTK_BOX(content), d.preview, 0);
   GtkWidget* status_row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
   gtk::fill_status_row(status_row, d.session.view);
   pack_after(content, status_row, d.preview);
@@ -138,7 +123,6 @@ bool run_dialog(GimpProcedure* procedure, GimpProcedureConfig* config, GimpImage
   PreviewSession session(BufferPtr(gimp_drawable_get_buffer(drawable)), area.width, area.height, search_dirs(),
                          probe_cuda());
   Dialog d{session, config};
-  d.area = area;
   offer_devices(d);
   read_config(d);  // before the widgets, which show these values
   build(d, procedure, drawable);

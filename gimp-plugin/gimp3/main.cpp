@@ -128,7 +128,6 @@ static void lowlight_plug_in_init(LowlightPlugIn* /*self*/) {}
 
 // GIMP_MAIN() spelled out, so the process settings that make CPU inference fast (lowlight/device.h) come first.
 int main(int argc, char** argv) {
-  lowlight::prefer_passive_openmp(argv);  // may re-execute the plug-in once; GIMP's pipes stay open across it
-  lowlight::keep_freed_memory();
+  lowlight::init_process(argc, argv);  // may re-execute the plug-in once; GIMP's pipes stay open across it
   return gimp_main(LOWLIGHT_TYPE_PLUG_IN, argc, argv);
 }

@@ -46,10 +46,7 @@ Params params_from_config(GimpProcedureConfig* config) {
   return params;
 }
 
-std::vector<std::string> search_dirs() {
-  const gchar* profile = gimp_directory();
-  return model_dirs(executable_dir(), profile ? profile : "");
-}
+std::vector<std::string> search_dirs() { return plugin_model_dirs(gimp_directory()); }
 
 bool process_drawable(GimpDrawable* drawable, const Params& params) {
   Drawable target(drawable);

@@ -21,6 +21,6 @@ setup
 script="(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$image\" \"$image\")))
                (drawable (car (gimp-image-get-active-drawable image))))
           (gimp-display-new image)
-          (plug-in-lowlight-enhance RUN-INTERACTIVE image drawable 1.0 \"default\" 0 0))"
+          (plug-in-lowlight-enhance RUN-INTERACTIVE image drawable 1.0 \"default\" 0 0 0))"
 start_gimp "$gimp" -n -d -f -s --no-splash -b "$script"
 capture_dialog 60

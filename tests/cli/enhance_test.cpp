@@ -13,6 +13,7 @@
 #include "lowlight/device.h"
 #include "lowlight/image.h"
 #include "lowlight/safetensors.h"
+#include "support/image_metadata.h"
 #include "support/tiny_weights.h"
 
 namespace fs = std::filesystem;
@@ -294,6 +295,32 @@ TEST_F(EnhanceCli, GrayAlphaStaysGrayAlphaWithItsAlpha) {
     changed |= out.bytes[i] != ga.bytes[i];
   }
   EXPECT_TRUE(changed);
+}
+
+// A phone photo: stored sideways with EXIF orientation 6 and an ICC profile. The output is upright, says
+// Orientation 1 (a viewer must not turn it again) and keeps the rest of the EXIF block and the profile.
+TEST_F(EnhanceCli, ExifOrientationIsAppliedAndExifAndIccAreKept) {
+  write_image(path("phone-plain.jpg"), make_image(40, 30, 3, SampleType::U8).view());
+  const test::Blob icc = test::fake_icc();
+  std::ofstream(path("phone.jpg"), std::ios::binary)
+      << test::with_jpeg_metadata(test::slurp(path("phone-plain.jpg")), test::exif_block(6, true), icc);
+  for (const std::string ext : {"png", "jpg", "webp", "tif"}) {
+    SCOPED_TRACE(ext);
+    const fs::path out = out_ / ("upright." + ext);
+    const auto r = run("enhance " + path("phone.jpg") + " " + out.string() + " --weights " + *weights_ + " --strength 0");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const Image image = read_image(out.string());
+    EXPECT_EQ(image.width, 30);
+    EXPECT_EQ(image.height, 40);
+    EXPECT_EQ(image.metadata.icc, icc);
+    const std::string exif(image.metadata.exif.begin(), image.metadata.exif.end());
+    if (ext != "tif")  // TIFF keeps the tags in its own directory; the block is rebuilt from it
+      EXPECT_EQ(image.metadata.exif, test::exif_block(1, true));
+    EXPECT_NE(exif.find("2024:01:02 03:04:05"), std::string::npos);
+  }
+  // --strength 0 writes the input's pixels: those of the JPEG turned upright.
+  const Image stored = read_image(path("phone-plain.jpg")), shown = read_image((out_ / "upright.png").string());
+  EXPECT_EQ(shown.bytes[0], stored.bytes[(29 * 40) * 3]) << "the stored bottom-left pixel is shown top-left";
 }
 
 TEST_F(EnhanceCli, MultiPageTiffIsRefused) {

@@ -5,12 +5,23 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_support.h"
+#include "lowlight/version.h"
 #include "support/tiny_weights.h"
 
 namespace fs = std::filesystem;
 
 namespace lowlight {
 namespace {
+
+// The version comes from project(VERSION) in CMakeLists.txt through the generated lowlight/version.h.
+TEST(InfoCli, VersionIsTheProjectVersion) {
+  const fs::path dir = test::temp_dir("cli-version");
+  const auto r = test::run_lowlight("--version", dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string("lowlight ") + kVersion + "\n");
+  EXPECT_NE(std::string(kVersion).find('.'), std::string::npos) << kVersion;  // not an empty substitution
+  fs::remove_all(dir);
+}
 
 TEST(InfoCli, DescribesAWeightFile) {
   const fs::path dir = test::temp_dir("cli-info");

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import struct
+import zlib
 
 from PIL import Image
 
@@ -63,6 +64,30 @@ def images():
         struct.pack(">I", 0) + b"IEND" + b"\xaeB`\x82")
 
 
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def metadata():
+    # EXIF orientation 6 and an ICC profile in each format's place for them; hostile lengths.
+    exif = Image.Exif()
+    exif[271], exif[274] = "seed", 6
+    icc = bytes(range(256)) * 2
+    for ext, fmt, options in (("jpg", "JPEG", {}), ("png", "PNG", {}), ("webp", "WEBP", {"lossless": True}),
+                              ("tif", "TIFF", {})):
+        out("image", "exif-icc." + ext, encoded(gradient("RGB"), fmt, exif=exif, icc_profile=icc, **options))
+    # An iCCP chunk that inflates to 32 MB.
+    png = encoded(gradient("RGB"), "PNG")
+    bomb = png_chunk(b"iCCP", b"bomb\0\0" + zlib.compress(b"\0" * (32 << 20), 9))
+    out("image", "icc-bomb.png", png[:33] + bomb + png[33:])
+    # EXIF claiming 65535 entries and an ICC part numbered 3 of 2.
+    tiff = b"II*\0" + struct.pack("<IH", 8, 0xFFFF) + struct.pack("<HHIHH", 274, 3, 1, 6, 0)
+    app1 = b"\xff\xe1" + struct.pack(">H", 8 + len(tiff)) + b"Exif\0\0" + tiff
+    app2 = b"\xff\xe2" + struct.pack(">H", 16 + len(icc)) + b"ICC_PROFILE\0\x03\x02" + icc
+    jpeg = encoded(gradient("RGB"), "JPEG")
+    out("image", "exif-hostile.jpg", jpeg[:2] + app1 + app2 + jpeg[2:])
+
+
 def safetensors_file(tensors, metadata=None):
     header, data = {}, b""
     for name, (shape, values) in tensors.items():
@@ -92,5 +117,6 @@ def engine():
 
 if __name__ == "__main__":
     images()
+    metadata()
     weights()
     engine()

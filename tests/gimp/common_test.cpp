@@ -164,7 +164,7 @@ TEST(PluginEstimate, ScalesWithPixelsAndUsesMeasuredRate) {
   EXPECT_NE(text.find("2.0 s"), std::string::npos) << text;
   EXPECT_NE(text.find("measured"), std::string::npos) << text;
   EXPECT_EQ(text.find("MAC"), std::string::npos) << "plain words, no MAC counts: " << text;
-  EXPECT_EQ(format_duration(125), "2 min 5 s");
+  EXPECT_EQ(format_duration(125, DurationStyle::Words), "2 min 5 s");
 }
 
 TEST(PluginMessages, OneLineWithTitle) {
@@ -362,6 +362,23 @@ double psnr_u8(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
   return mse > 0 ? 10 * std::log10(255.0 * 255.0 / mse) : INFINITY;
 }
 
+// The final render of the whole layer (what OK puts there), as the filter's front ends run it.
+BufferPtr applied_result(GeglBuffer* source, const Params& params, const std::vector<std::string>& dirs) {
+  const Enhancer enhancer(find_model(params.model, dirs), engine_settings(params));
+  const GeglRectangle whole = *gegl_buffer_get_extent(source);
+  BufferPtr target(gegl_buffer_new(&whole, babl_format("R'G'B' float")));
+  EXPECT_TRUE(render(enhancer, source, target.get(), Rect{whole.x, whole.y, whole.width, whole.height}, Selection{}));
+  return target;
+}
+
+// `rect` of `buffer` read at `scale` (GEGL's scaled coordinates) in the preview widgets' 8-bit format.
+std::vector<uint8_t> preview_bytes(GeglBuffer* buffer, const GeglRectangle& rect, double scale = 1.0) {
+  std::vector<uint8_t> bytes(static_cast<size_t>(rect.width) * rect.height * 3);
+  gegl_buffer_get(buffer, &rect, scale, preview_format(babl_format("R'G'B' float")), bytes.data(), GEGL_AUTO_ROWSTRIDE,
+                  GEGL_ABYSS_CLAMP);
+  return bytes;
+}
+
 }  // namespace
 
 // The dialog's preview of a crop (through the shared PreviewSession and its child process) against the
@@ -384,15 +401,8 @@ TEST(PluginPreviewSession, PreviewCropAgreesWithTheAppliedResult) {
   ASSERT_TRUE(wait_idle(seen, 120));
   ASSERT_EQ(seen.previews, 1) << seen.status;
 
-  EnhanceSettings settings = engine_settings(params);
-  const Enhancer enhancer(find_model("sharp", {root.string()}), settings);
-  const GeglRectangle whole{0, 0, width, height};
-  const BufferPtr target(gegl_buffer_new(&whole, babl_format("R'G'B' float")));
-  ASSERT_TRUE(render(enhancer, source.get(), target.get(), Rect{0, 0, width, height}, Selection{}));
-  const Babl* format = preview_format(babl_format("R'G'B' float"));
-  std::vector<uint8_t> applied(static_cast<size_t>(seen.rowstride) * area.height);
-  const GeglRectangle crop{area.x, area.y, area.width, area.height};
-  gegl_buffer_get(target.get(), &crop, 1.0, format, applied.data(), GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  const BufferPtr target = applied_result(source.get(), params, {root.string()});
+  std::vector<uint8_t> applied = preview_bytes(target.get(), GeglRectangle{area.x, area.y, area.width, area.height});
   ASSERT_EQ(applied.size(), seen.last.size());
   const double db = psnr_u8(seen.last, applied);
   std::printf("[preview] 96x96 preview of a 320x240 layer against the applied result there: %.2f dB\n", db);
@@ -402,8 +412,108 @@ TEST(PluginPreviewSession, PreviewCropAgreesWithTheAppliedResult) {
   const Rect other{200, 24, 96, 96};  // in the bright half
   session.request(other);
   ASSERT_TRUE(wait_idle(seen, 120));
-  const GeglRectangle crop2{other.x, other.y, other.width, other.height};
-  gegl_buffer_get(target.get(), &crop2, 1.0, format, applied.data(), GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  applied = preview_bytes(target.get(), GeglRectangle{other.x, other.y, other.width, other.height});
   EXPECT_GE(psnr_u8(seen.last, applied), 40.0);
+  fs::remove_all(root);
+}
+
+// The dialog opens on the whole layer fitted into the preview (GIMP's zoom preview at zoom 1): the model
+// runs on the layer scaled down to the preview's size with the layer's context, so the preview is the
+// applied result scaled down, up to the detail the model sees at that scale. Zoomed in past 1:1 it is the
+// applied result itself, each pixel enlarged.
+namespace {
+
+// A PNG through GEGL's own loader (the plug-in library reads no files).
+BufferPtr load_png(const std::string& path) {
+  GeglNode* graph = gegl_node_new();
+  GeglBuffer* buffer = nullptr;
+  GeglNode* load = gegl_node_new_child(graph, "operation", "gegl:png-load", "path", path.c_str(), nullptr);
+  GeglNode* sink = gegl_node_new_child(graph, "operation", "gegl:buffer-sink", "buffer", &buffer, nullptr);
+  gegl_node_link(load, sink);
+  gegl_node_process(sink);
+  g_object_unref(graph);
+  return BufferPtr(buffer);
+}
+
+// The preview of the whole layer at `scale` (the dialog's opening view) against the applied result scaled
+// down the same way, in dB; `original_db` gets the unchanged layer against it, for scale.
+double fitted_preview_db(BufferPtr source, const Params& params, const std::vector<std::string>& dirs, double scale,
+                         std::vector<uint8_t>* shown, double* original_db) {
+  const GeglRectangle whole = *gegl_buffer_get_extent(source.get());
+  const int width = static_cast<int>(whole.width * scale), height = static_cast<int>(whole.height * scale);
+  const BufferPtr target = applied_result(source.get(), params, dirs);
+  const GeglRectangle scaled_rect{0, 0, width, height};
+  const std::vector<uint8_t> scaled = preview_bytes(target.get(), scaled_rect, scale);
+  *original_db = psnr_u8(preview_bytes(source.get(), scaled_rect, scale), scaled);
+  PreviewSession session(std::move(source), whole.width, whole.height, dirs, false);
+  SeenView seen;
+  seen.attach(session);
+  session.set_params(params);
+  seen.preview_rows = height;
+  session.request(Rect{0, 0, whole.width, whole.height}, width, height);
+  EXPECT_NE(seen.status.find(std::to_string(width) + "x" + std::to_string(height) + " at "), std::string::npos)
+      << seen.status;
+  EXPECT_TRUE(wait_idle(seen, 300));
+  EXPECT_EQ(seen.previews, 1) << seen.status;
+  EXPECT_EQ(seen.rowstride, width * 3);
+  if (seen.last.size() != scaled.size()) return 0;
+  *shown = seen.last;
+  return psnr_u8(seen.last, scaled);
+}
+
+}  // namespace
+
+TEST(PluginPreviewSession, FittedAndZoomedPreviewsShowTheAppliedResult) {
+  gegl_init(nullptr, nullptr);
+  const fs::path root = test::temp_dir("gimp-preview-fit");
+  test::make_sharp_weights((root / "sharp.safetensors").string());
+  const int width = 320, height = 240;
+  const BufferPtr source = textured_buffer(width, height);
+  const Params params{1.0, "sharp", DeviceChoice::CPU, 0};
+  const BufferPtr target = applied_result(source.get(), params, {root.string()});
+
+  // The shipped model on the bundled photo: what a user sees when the dialog opens.
+  std::vector<uint8_t> fitted;
+  double original_db = 0;
+  const Params shipped{1.0, "default", DeviceChoice::CPU, 0};
+  const double photo_db = fitted_preview_db(load_png(LOWLIGHT_SOURCE_DIR "/samples/coffee-lowlight.png"), shipped,
+                                            {LOWLIGHT_SOURCE_DIR "/weights"}, 1.0 / 3, &fitted, &original_db);
+  std::printf("[preview] the 600x400 sample fitted into 200x133, shipped model, against the applied result scaled "
+              "down: %.2f dB (the original against it: %.2f dB)\n",
+              photo_db, original_db);
+  EXPECT_GE(photo_db, 28.0);
+  // The hard case: random weights with sharp attention on a texture that aliases when scaled.
+  const double sharp_db =
+      fitted_preview_db(textured_buffer(width, height), params, {root.string()}, 0.25, &fitted, &original_db);
+  std::printf("[preview] 320x240 texture fitted into 80x60, sharp random weights: %.2f dB (original: %.2f dB)\n",
+              sharp_db, original_db);
+  EXPECT_GE(sharp_db, original_db + 6.0);
+
+  PreviewSession session(textured_buffer(width, height), width, height, {root.string()}, false);
+  SeenView seen;
+  seen.attach(session);
+  session.set_params(params);
+
+  // Zoomed in to 2:1 on a 48x48 part: 96x96 preview pixels, each applied pixel shown twice in both directions.
+  const Rect part{40, 80, 48, 48};
+  seen.preview_rows = 96;
+  session.request(part, 96, 96);
+  ASSERT_TRUE(wait_idle(seen, 120));
+  ASSERT_EQ(seen.previews, 1) << seen.status;
+  EXPECT_NE(seen.status.find("Preview 48x48 computed"), std::string::npos) << seen.status;
+  ASSERT_EQ(seen.rowstride, 96 * 3);
+  const std::vector<uint8_t> crop = preview_bytes(target.get(), GeglRectangle{part.x, part.y, part.width, part.height});
+  std::vector<uint8_t> enlarged(96 * 96 * 3);
+  for (int y = 0; y < 96; ++y)
+    for (int x = 0; x < 96; ++x)
+      std::memcpy(&enlarged[(y * 96 + x) * 3], &crop[((y / 2) * 48 + x / 2) * 3], 3);
+  EXPECT_GE(psnr_u8(seen.last, enlarged), 40.0);
+
+  // Out to the fitted view: the same pixels as a session that started there.
+  seen.preview_rows = 60;
+  session.request(Rect{0, 0, width, height}, 80, 60);
+  ASSERT_TRUE(wait_idle(seen, 120));
+  EXPECT_EQ(seen.previews, 2);
+  EXPECT_TRUE(seen.last == fitted) << "the fitted preview depends on what was shown before";
   fs::remove_all(root);
 }

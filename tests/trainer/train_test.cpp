@@ -9,6 +9,7 @@
 
 #include "lowlight/error.h"
 #include "lowlight/train.h"
+#include "lowlight/version.h"
 #include "lowlight/weights.h"
 #include "../core/src/train_internal.h"
 #include "support/tiny_weights.h"
@@ -103,6 +104,7 @@ TEST_F(TrainTest, LossGoesDownAndOutputsExist) {
   ASSERT_TRUE(model);
   EXPECT_EQ(info.config, o.model);
   for (const char* key : {"metrics", "data", "command", "training"}) EXPECT_TRUE(info.metadata.count(key)) << key;
+  EXPECT_EQ(info.metadata["lowlight_version"], "\"" + std::string(kVersion) + "\"");  // JSON, as the others
   EXPECT_NE(info.metadata.at("metrics").find("\"epoch\":" + std::to_string(r.best_epoch)), std::string::npos);
   EXPECT_NE(info.metadata.at("data").find("\"train_pairs\":6"), std::string::npos);
 
@@ -155,6 +157,36 @@ TEST_F(TrainTest, InitWeightsStartTheRunAndMustMatchTheConfig) {
     EXPECT_NE(std::string(e.what()).find("\"channels\":8"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(fs::exists(root / "wide" / "last.ckpt"));
+}
+
+TEST_F(TrainTest, FreezeBodyTrainsOnlyTheGlobalBranchAddedToAFileWithoutOne) {
+  TrainOptions first = tiny_options(root / "data", root / "body");
+  first.epochs = 1;
+  ASSERT_TRUE(train(first).finished);
+  const std::string init = (root / "body" / "best.safetensors").string();
+
+  TrainOptions branch = first;
+  branch.run_dir = (root / "branch").string();
+  branch.init_weights = init;
+  branch.model.global = 4;
+  branch.freeze_body = true;
+  branch.epochs = 2;
+  ASSERT_TRUE(train(branch).finished);
+  WeightsInfo info;
+  const auto body = load_weights(init);
+  const auto trained = load_weights((root / "branch" / "best.safetensors").string(), &info);
+  EXPECT_EQ(info.config.global, 4);
+  auto params = trained->named_parameters();
+  for (const auto& p : body->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), params[p.key()])) << p.key() << " changed under freeze_body";
+  // The branch starts as the identity (last layer zero) and has learned something.
+  EXPECT_GT(params["global.head.weight"].abs().max().item<float>(), 0.0f);
+
+  // Without a branch there is nothing to train.
+  TrainOptions none = branch;
+  none.run_dir = (root / "none").string();
+  none.model.global = 0;
+  EXPECT_THROW(train(none), Error);
 }
 
 TEST_F(TrainTest, InterruptedAndResumedEqualsUninterrupted) {

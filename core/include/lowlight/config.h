@@ -15,7 +15,14 @@ struct ModelConfig {
   // Seed-compatibility with the Keras example; both false is the correct network.
   bool keras_last_skff = false;        // final SKFF gets the lowest stream in place of the second one
   bool keras_softmax_channels = false; // SKFF softmax over channels of each descriptor, not across streams
+  // Width of the global exposure and colour branch (0: none, as in the paper and the Keras example). The branch
+  // looks at a 32x32 thumbnail of the whole input and gives one gain, one gamma and one 3x3 colour matrix per
+  // image, applied to the body's output (model.h, GlobalBranch). It costs no work per pixel beyond those.
+  int global = 0;
 };
+
+// What the global branch gives per image: log gain, log gamma, and the 3x3 colour matrix's offsets from identity.
+constexpr int kGlobalOutputs = 11;
 
 // The paper's network: C=64, 3 RRG x 2 MRB, 3 streams, correct SKFF.
 ModelConfig default_model_config();

@@ -25,15 +25,20 @@ Precision resolve_precision(Precision requested, DeviceKind device);
 // A process-wide setting, so it lives with the device choice: libgomp's default wait policy spins between
 // parallel regions, and on a loaded machine the spinning threads take the cores the working ones need
 // (2 threads ran 3.7x slower than with OMP_WAIT_POLICY=PASSIVE, see docs/performance.md). libgomp reads the variable once, when it is
-// loaded, before main(); so a front end calls this first thing in main(): unless OMP_WAIT_POLICY is set
+// loaded, before main(); so init_process() calls this first of all: unless OMP_WAIT_POLICY is set
 // already (the user's choice wins), it sets PASSIVE and re-executes the program (/proc/self/exe, same argv
 // and open files). Returns only when nothing needed doing or the exec failed (harmless: default policy).
 void prefer_passive_openmp(char** argv);
 // Keeps freed memory in the process for reuse. glibc hands every block above 32 MB out as a fresh mmap() and
 // unmaps it on free, so each full-resolution activation is page-faulted in (and zeroed by the kernel) again:
-// bf16 inference on a 3-megapixel image ran 3.5x slower for it (docs/performance.md). Front ends call this
-// once at start; the price is that the peak stays resident until the process ends.
+// bf16 inference on a 3-megapixel image ran 3.5x slower for it (docs/performance.md). init_process() calls
+// this once at start; the price is that the peak stays resident until the process ends.
 void keep_freed_memory();
+// What every program does first thing in main(), before any other work, in this order:
+// prefer_passive_openmp(argv) (which may re-execute the program once), keep_freed_memory(), and LibTorch's
+// thread count set to default_cpu_threads() for work outside an Enhancer's calls (each Enhancer runs its
+// calls with its own count, engine.h). `argc`/`argv` as main() got them.
+void init_process(int argc, char** argv);
 // Physical cores (SMT siblings counted once) among the CPUs in this process's affinity mask, at least 1.
 int physical_cpu_cores();
 // The CPU threads worth using: physical cores among the CPUs this process may run on (its affinity mask),
@@ -42,8 +47,11 @@ int physical_cpu_cores();
 int default_cpu_threads();
 // The most threads accepted: 4x the CPUs the process may use (more only slows it down).
 int max_cpu_threads();
-// Sets LibTorch's intra-op thread count; 0: default_cpu_threads(). Throws above max_cpu_threads(). The
-// count is process-wide (LibTorch's), so the last call wins.
+// `threads` as a count to run with: 0 gives default_cpu_threads(); throws below 0 or above max_cpu_threads().
+int resolve_cpu_threads(int threads);
+// Sets LibTorch's intra-op thread count for the calling thread and the default that threads starting later
+// take; 0: default_cpu_threads(). Throws above max_cpu_threads(). An Enhancer's calls use the Enhancer's own
+// count instead (engine.h).
 void set_cpu_threads(int threads);
 
 }  // namespace lowlight

@@ -18,7 +18,7 @@ struct EnhanceSettings {
   int overlap = 0;         // tile overlap in pixels (0: default for the model)
   DeviceKind device = DeviceKind::Auto;
   Precision precision = Precision::Auto;  // resolved with the device (see device.h)
-  int threads = 0;         // CPU threads (0: default_cpu_threads(), the physical cores)
+  int threads = 0;         // CPU threads of this Enhancer's calls (0: default_cpu_threads(), the physical cores)
   // Target mean brightness of the result (Rec. 709 luminance of the model's output, in (0,1)), reached by
   // one gamma for the whole image; 0: the model's own exposure ("auto").
   float exposure = 0.0f;
@@ -50,6 +50,17 @@ struct TilePlan {
 // Called with the fraction done in [0,1]; returning false cancels (within one tile).
 using ProgressFn = std::function<bool(double fraction)>;
 
+// Threads and thread safety:
+// - Each Enhancer has its own CPU thread count (EnhanceSettings::threads, threads()). Its constructor, enhance()
+//   and context() run with that count on the calling thread and give the caller's own count back when they
+//   return; nothing of it outlives the call, so Enhancers with different counts can live side by side.
+// - The const calls (enhance, context, context_size, plan and the accessors) may run at the same time from
+//   several threads, on one Enhancer or on several: the model is only read, and each call keeps its working
+//   state (tile buffers, the context being recorded or replayed) to itself. Calls on one Enhancer share its
+//   device, and on CUDA its stream, so they take turns there.
+// - Constructing, moving, assigning and destroying must not overlap another call on the same Enhancer.
+// - serialize() and parse_context() are thread-safe; init_process() and set_cpu_threads() (device.h) are
+//   process set-up, for main() before threads start.
 class Enhancer {
  public:
   // Loads the weights and moves the model to the chosen device. Throws lowlight::Error.
@@ -66,12 +77,12 @@ class Enhancer {
   // `context`: the context of the whole image `in` belongs to (a crop, a selection's rectangle). Without
   // one, an image that runs in one tile pools over itself as the network does, and one that is tiled
   // first gets its own context().
-  bool enhance(const ImageView& in, const ImageView& out, const ProgressFn& progress = {},
+  bool enhance(const ConstImageView& in, const ImageView& out, const ProgressFn& progress = {},
                const EnhanceContext* context = nullptr) const;
 
   // The context of a whole image: one pass of the network over a copy area-averaged to context_size().
   // `image` may already be such a copy (a front end that reads scaled pixels itself).
-  EnhanceContext context(const ImageView& image) const;
+  EnhanceContext context(const ConstImageView& image) const;
 
   // The size of the copy context() runs on: the image's own when it has at most the context's pixel budget
   // (the model's, from its width; about 0.4 MP for `default`), else scaled down keeping the aspect ratio.
@@ -83,6 +94,7 @@ class Enhancer {
   const WeightsInfo& info() const;
   DeviceKind device() const;
   Precision precision() const;  // resolved: never Auto
+  int threads() const;          // the CPU threads its calls run with (resolved: never 0)
   const EnhanceSettings& settings() const;
 
  private:

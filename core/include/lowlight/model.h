@@ -144,6 +144,21 @@ struct RRGImpl : torch::nn::Module {
 };
 TORCH_MODULE(RRG);
 
+// The global exposure and colour branch (config.global > 0). MIRNet's attention sees statistics of its features
+// but nothing of the scene as a whole; this branch looks at a 32x32 thumbnail of the whole input (three strided
+// 3x3 convolutions, a spatial mean, two 1x1 layers) and gives per image a gain, a gamma and a 3x3 colour
+// matrix that apply() puts on the body's output. Its mean is a context site (ContextScope), so tiles of a
+// large photo all get the whole photo's values. The last layer starts at zero: a branch added to trained
+// weights starts as the identity.
+struct GlobalBranchImpl : torch::nn::Module {
+  explicit GlobalBranchImpl(int width);
+  torch::Tensor forward(const torch::Tensor& x);  // N x 3 x H x W -> N x kGlobalOutputs (float)
+  // y' = M (gain * clamp(y, 1e-3, 1)^gamma) per pixel, with `params` from forward().
+  static torch::Tensor apply(const torch::Tensor& y, const torch::Tensor& params);
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr}, fc{nullptr}, head{nullptr};
+};
+TORCH_MODULE(GlobalBranch);
+
 // The whole network. forward() takes N x 3 x H x W in [0,1] (any H, W >= 1) and returns the same shape;
 // sides are reflect-padded to a multiple of size_multiple(config) and cropped back.
 struct MIRNetImpl : torch::nn::Module {
@@ -152,6 +167,7 @@ struct MIRNetImpl : torch::nn::Module {
   ModelConfig config;
   torch::nn::Conv2d conv_in{nullptr}, conv_out{nullptr};
   torch::nn::Sequential rrgs{nullptr};
+  GlobalBranch global{nullptr};  // config.global > 0 only
 };
 TORCH_MODULE(MIRNet);
 

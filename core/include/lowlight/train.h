@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "lowlight/config.h"
@@ -66,6 +67,9 @@ struct TrainOptions {
   // A weight file to start from instead of random weights (fine-tuning, e.g. a converged model on larger
   // crops). Its config must equal `model`; only the weights come from it, the optimizer starts fresh.
   std::string init_weights;
+  // Train only the global branch (model.global > 0): the body's weights stay as loaded (init_weights), so a
+  // trained network gains the branch without relearning the rest. Steps then cost the body's forward only.
+  bool freeze_body = false;
   std::string run_dir;                   // where outputs go
   std::string command_line;              // recorded in metadata
 };
@@ -81,7 +85,27 @@ void validate(const TrainOptions& options);
 // `base`; unknown keys, wrong types and unknown names are errors naming the key. The model part is
 // validated here; call validate() on the whole once command-line flags have been applied.
 TrainOptions train_options_from_json(const std::string& json, const TrainOptions& base);
+// The same JSON, for options.json and the "training" metadata of the weight files a run writes (model cards).
 std::string to_json(const TrainOptions& options);
+
+// Every training option once, in one table: its JSON key, lowlight-train's flag and help text (the front end
+// shows the default, from default_train_options()), and its check. to_json, train_options_from_json, validate
+// and lowlight-train's flags all read it, so a new option is one row (train_options.cpp).
+// A value as JSON and the command line see it; options held as enums (loss, schedule, ...) as their names.
+using TrainOptionValue = std::variant<bool, int, double, uint64_t, std::string, std::vector<std::string>>;
+struct TrainOptionSpec {
+  const char* section;  // the JSON object the key is in: "" (top level), "data" or "model" (ModelConfig's own
+                        // JSON, config.h: the table gives model fields their flags only)
+  const char* key;      // JSON key, also the name validation messages give
+  const char* flag;     // lowlight-train's flag; nullptr: config file and options.json only
+  const char* help;
+  TrainOptionValue (*get)(const TrainOptions&);
+  void (*set)(TrainOptions&, const TrainOptionValue&);  // throws Error for an unknown name
+  bool flag_sets = true;  // a bool option's flag takes no value: it sets this (--no-shuffle: false)
+  // The message validate() throws when the option is out of range, "" when it is fine.
+  std::string (*check)(const TrainOptions&, const char* key) = nullptr;
+};
+const std::vector<TrainOptionSpec>& train_option_specs();
 
 const char* loss_name(Loss loss);
 Loss parse_loss(const std::string& name);            // throws on unknown names

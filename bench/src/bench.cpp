@@ -75,10 +75,6 @@ Image read_raw(const std::string& path, int width, int height) {
   return image;
 }
 
-std::string label(const ModelConfig& c) {
-  return "C=" + std::to_string(c.channels) + " " + std::to_string(c.rrgs) + "x" + std::to_string(c.mrbs);
-}
-
 struct Context {
   const BenchSettings& settings;
   const BenchProgressFn& progress;
@@ -117,7 +113,8 @@ InferenceResult bench_inference(const Context& ctx, const Enhancer& enhancer, be
   r.tile = plan.tile;
   r.tiles = plan.tiles_x * plan.tiles_y;
   r.megapixels = static_cast<double>(size.width) * size.height / 1e6;
-  const std::string what = label(r.config) + " " + std::to_string(size.width) + "x" + std::to_string(size.height);
+  const std::string what =
+      bench::model_label(r.config) + " " + std::to_string(size.width) + "x" + std::to_string(size.height);
 
   const Image input = synthetic_image(size.width, size.height);
   Image output(size.width, size.height, 3, SampleType::F32);
@@ -234,12 +231,14 @@ BenchReport run_bench(const BenchSettings& settings, const BenchProgressFn& prog
   es.threads = settings.threads;
   es.tile = settings.tile;
   es.precision = settings.precision;
+  // The training steps run on this thread's count; each Enhancer's calls set their own (engine.h).
+  set_cpu_threads(settings.threads);
   for (const std::string& weights : settings.weights) {
     ctx.say("loading " + weights);
     const Enhancer enhancer(weights, es);
     report.device = device_name(enhancer.device());
     report.precision = precision_name(enhancer.precision());
-    report.threads = torch::get_num_threads();
+    report.threads = enhancer.threads();
     if (enhancer.device() == DeviceKind::CPU)
       report.cpu_kernels = settings.fused_kernels ? kernels::instruction_set() : "off";
     std::unique_ptr<bench::PythonSide> py;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bench_internal.h"
 #include "lowlight/bench.h"
 
 namespace lowlight {
@@ -22,12 +23,12 @@ std::string format(const char* fmt, double a, double b = 0, double c = 0) {
   return buf;
 }
 
-std::string model_label(const ModelConfig& c) {
+}  // namespace
+
+std::string bench::model_label(const ModelConfig& c) {
   return "C=" + std::to_string(c.channels) + " " + std::to_string(c.rrgs) + "x" + std::to_string(c.mrbs) +
          (c.streams != 3 ? " s" + std::to_string(c.streams) : "");
 }
-
-}  // namespace
 
 std::string bench_json(const BenchReport& r) {
   json doc = {{"device", r.device},
@@ -44,7 +45,7 @@ std::string bench_json(const BenchReport& r) {
               {"inference", json::array()},
               {"training", json::array()}};
   for (const InferenceResult& i : r.inference) {
-    json row = {{"weights", i.weights}, {"model", model_label(i.config)},
+    json row = {{"weights", i.weights}, {"model", bench::model_label(i.config)},
                 {"macs_per_megapixel", macs_per_megapixel(i.config)},
                 {"width", i.size.width}, {"height", i.size.height}, {"megapixels", i.megapixels},
                 {"tile", i.tile}, {"tiles", i.tiles}, {"seconds", timing_json(i.cpp)}, {"mp_per_s", i.mp_per_s},
@@ -61,7 +62,7 @@ std::string bench_json(const BenchReport& r) {
     doc["inference"].push_back(row);
   }
   for (const TrainBenchResult& t : r.training) {
-    json row = {{"weights", t.weights}, {"model", model_label(t.config)}, {"batch", t.batch}, {"crop", t.crop},
+    json row = {{"weights", t.weights}, {"model", bench::model_label(t.config)}, {"batch", t.batch}, {"crop", t.crop},
                 {"seconds_per_step", timing_json(t.cpp)}, {"steps_per_s", t.steps_per_s}};
     if (t.python)
       row["python"] = {{"seconds_per_step", timing_json(t.py)}, {"steps_per_s", t.py_steps_per_s},
@@ -86,7 +87,7 @@ std::string bench_table(const BenchReport& r) {
     for (const InferenceResult& i : r.inference) {
       char line[512];
       std::snprintf(line, sizeof line, "%-10s  %-10s  %5d  %7.3f / %7.3f  %6.3f  %7.1f  %4.1f%%  %8.0f / %8.0f",
-                    model_label(i.config).c_str(),
+                    bench::model_label(i.config).c_str(),
                     (std::to_string(i.size.width) + "x" + std::to_string(i.size.height)).c_str(), i.tiles,
                     i.cpp.median, i.cpp.min, i.mp_per_s, i.gflops, 100.0 * i.peak_fraction, i.rss_before_mib,
                     i.rss_peak_mib);
@@ -102,14 +103,14 @@ std::string bench_table(const BenchReport& r) {
     }
     for (const InferenceResult& i : r.inference)
       if (!i.context.samples.empty())
-        out << model_label(i.config) << " " << i.size.width << "x" << i.size.height << ": context pass "
+        out << bench::model_label(i.config) << " " << i.size.width << "x" << i.size.height << ": context pass "
             << format("%.3f / %.3f", i.context.median, i.context.min) << " s (med/min), "
             << format("%.1f", 100.0 * i.context_share) << " % of the enhance time (included in it)\n";
   }
   if (!r.training.empty()) {
     out << "\ntraining steps (forward + backward + Adam)\n";
     for (const TrainBenchResult& t : r.training) {
-      out << model_label(t.config) << ", batch " << t.batch << " x " << t.crop << "^2: C++ " << format("%.3f", t.steps_per_s) << " steps/s ("
+      out << bench::model_label(t.config) << ", batch " << t.batch << " x " << t.crop << "^2: C++ " << format("%.3f", t.steps_per_s) << " steps/s ("
           << format("%.3f / %.3f", t.cpp.median, t.cpp.min) << " s/step med/min)";
       if (t.python)
         out << ", Python " << format("%.3f", t.py_steps_per_s) << " steps/s ("

@@ -1,12 +1,18 @@
 #pragma once
-// Internal pieces of the benchmark (core/src/bench*.cpp); not installed.
+// Internal pieces of the benchmark (bench/src/bench*.cpp); not installed.
 #include <sys/types.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "lowlight/config.h"
+
 namespace lowlight::bench {
+
+// How reports and progress lines name a model: "C=16 1x1", with " s<streams>" when it has other than 3
+// (bench_report.cpp).
+std::string model_label(const ModelConfig& config);
 
 // ---- this process (bench_system.cpp) ----
 std::string load_average();  // the first three fields of /proc/loadavg

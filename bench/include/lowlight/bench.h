@@ -2,6 +2,8 @@
 // Benchmark of inference (through Enhancer, the real path) and of a training step, each beside the same
 // work done by Python PyTorch eager (bench/infer_torch.py, a server process driven over pipes) in the same
 // run, interleaved C++, Python, C++, Python... so a shared, loaded CPU slows both alike. Light header.
+// Tooling, not the library: lowlight_bench (bench/src/), linked by the CLI only. It starts a Python process
+// and, from then on, ignores SIGPIPE process-wide (see PythonSide), neither of which lowlight_core ever does.
 #include <cstdint>
 #include <functional>
 #include <string>
