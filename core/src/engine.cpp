@@ -112,8 +112,8 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 
 // After the context pass. keep_freed_memory() (device.h) keeps its freed activations in the heap, where the
 // tile pass's blocks of other sizes fit them only in part, so the heap grew past both passes' peaks: 12 MP in
-// fp32 peaked at 1294 MiB, against 1131 MiB for the tile pass alone. Handing the free pages back costs one
-// round of page faults per image and brings the peak to 1147 MiB (docs/context.md).
+// fp32 peaked at 1294 MiB, against 1131-1190 MiB for the tile pass alone. Handing the free pages back costs one
+// round of page faults per image and brings the peak to 1208 MiB (docs/context.md).
 void return_freed_memory() {
 #ifdef __GLIBC__
   malloc_trim(0);

@@ -322,8 +322,7 @@ GlobalBranchImpl::GlobalBranchImpl(int G)
 }
 
 torch::Tensor GlobalBranchImpl::forward(const torch::Tensor& x) {
-  const auto form = torch::empty({0, 0, 1, 1}, conv1->weight.options());
-  const auto mean = ContextScope::mean(conv3->options.out_channels(), form, [&] {
+  const auto mean = ContextScope::mean(conv3->options.out_channels(), aten_form(conv1->weight), [&] {
     // Float for the pooling (LibTorch 1.13 has no bf16 adaptive pooling on CPU), then the weights' type.
     auto t = F::adaptive_avg_pool2d(x.to(torch::kFloat).contiguous(), F::AdaptiveAvgPool2dFuncOptions({kThumbnail, kThumbnail}));
     t = t.to(conv1->weight.scalar_type());

@@ -319,10 +319,8 @@ void init_from_weights(MIRNetImpl& model, const TrainOptions& o) {
 }
 
 // Everything but the global branch stops learning: no gradients are computed for it and Adam (which skips
-// parameters without a gradient) leaves it as loaded.
+// parameters without a gradient) leaves it as loaded. (validate() refuses freeze_body without a branch.)
 void freeze_body(MIRNetImpl& model) {
-  if (!model.global)
-    throw Error("freeze_body trains only the global branch, and the model has none (set model.global > 0)");
   for (auto& p : model.named_parameters())
     if (p.key().rfind("global.", 0) != 0) p.value().set_requires_grad(false);
 }

@@ -183,7 +183,11 @@ std::vector<TrainOptionSpec> make_specs() {
                                      "plain NCHW memory format on CPU (default: channels-last)", nullptr, false),
       option<Top<&O::freeze_body>>("freeze_body", "--freeze-body",
                                    "train only the global branch (--global > 0): the body keeps the weights it starts "
-                                   "from (--init)"),
+                                   "from (--init)",
+                                   [](const O& o, const char* k) {
+                                     return expect(k, !o.freeze_body || o.model.global > 0, o.freeze_body,
+                                                   "false for a model without the global branch (model.global 0)");
+                                   }),
       // Config file and options.json only: rarely changed, or set by the launch (world_size) or by lowlight-train
       // itself (init from --init, which also takes the model config from the file; command).
       option<Top<&O::charbonnier_eps>>("charbonnier_eps", nullptr, "epsilon of the Charbonnier loss",
